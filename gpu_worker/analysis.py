@@ -1,0 +1,361 @@
+"""Face analysis: exactly one usable face, its key landmarks, and person/face/skin masks.
+
+Uses the mediapipe 0.10 legacy solutions, whose .tflite models ship inside the wheel (nothing
+is downloaded): full-range face detection (finds small and distant faces too, which is what
+the `multiple_faces` and `face_too_small` checks need), face mesh (478 landmarks, for the
+retouch protect mask and precise eyes/chin) and selfie segmentation (the person matte).
+
+Everything here lives in memory for one job only: landmarks and masks are never written,
+logged or returned to the web tier. No face embedding (biometric template) is computed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from gpu_worker.errors import ErrorCode, InputError
+
+Point = tuple[float, float]
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+
+# Face mesh landmark indices (mediapipe canonical face model).
+FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+             152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]  # fmt: skip
+EYE_A = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246]
+EYE_B = [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466]
+BROW_A = [46, 53, 52, 65, 55, 70, 63, 105, 66, 107]
+BROW_B = [276, 283, 282, 295, 285, 300, 293, 334, 296, 336]
+LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
+NOSTRILS = [98, 97, 2, 326, 327, 294, 278, 344, 440, 275, 4, 45, 220, 115, 48, 64]
+IRIS_A, IRIS_B = 468, 473
+CHIN, FOREHEAD, UPPER_LIP_INNER, LOWER_LIP_INNER = 152, 10, 13, 14
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Thresholds of the face checks; the defaults suit head-and-shoulders output at ~1 MP."""
+
+    # Smallest face box height, in pixels of the analysed photo and as a fraction of its
+    # height: below this the face would be upscaled so much the portrait looks soft.
+    min_face_pixels: int = 80
+    min_face_fraction: float = 0.05
+    # A second face counts (multiple_faces) when its box height is at least this fraction of
+    # the main face's: smaller faces are people far in the background, which we ignore.
+    second_face_ratio: float = 0.5
+    min_detection_confidence: float = 0.5
+    # Long side of the images the models see; they resize to 128-256 px inputs internally.
+    detection_long_side: int = 1024
+    segmentation_long_side: int = 640
+    mesh_crop_long_side: int = 512
+
+
+@dataclass(frozen=True, eq=False)
+class FaceAnalysis:
+    """One face in one photo, in that photo's pixel coordinates (x right, y down).
+
+    Points are (x, y) floats. "eye_a" is the eye on the image's left, "eye_b" on its right
+    (not the person's left/right, which depends on mirroring). Masks are float32 HxW in 0..1,
+    the same size as the photo.
+
+    Attributes:
+        width, height: size of the analysed photo.
+        face_box: detector box (x0, y0, x1, y1), roughly brows to chin.
+        eye_a, eye_b, mouth, chin, forehead: key landmarks.
+        head_top: estimated top of the head including hair (from the person mask).
+        person_mask: soft matte of the person (selfie segmentation, upsampled, unrefined).
+        face_mask: face oval (forehead to chin), soft edge: what must stay the person's own.
+        skin_mask: face_mask minus eyes, brows, lips and nostrils: where retouching may smooth.
+        landmarks: (478, 2) float32 face mesh points, or None if the mesh failed and the
+            key points came from the detector.
+        detection_score: detector confidence 0..1.
+    """
+
+    width: int
+    height: int
+    face_box: Box
+    eye_a: Point
+    eye_b: Point
+    mouth: Point
+    chin: Point
+    forehead: Point
+    head_top: Point
+    person_mask: np.ndarray
+    face_mask: np.ndarray
+    skin_mask: np.ndarray
+    landmarks: np.ndarray | None
+    detection_score: float
+
+    @property
+    def eye_centre(self) -> Point:
+        """Midpoint between the eyes."""
+        return (self.eye_a[0] + self.eye_b[0]) / 2.0, (self.eye_a[1] + self.eye_b[1]) / 2.0
+
+    @property
+    def eye_distance(self) -> float:
+        """Distance between the eye centres in pixels."""
+        return float(np.hypot(self.eye_b[0] - self.eye_a[0], self.eye_b[1] - self.eye_a[1]))
+
+    @property
+    def head_height(self) -> float:
+        """Top of head to chin, in pixels."""
+        return max(1.0, self.chin[1] - self.head_top[1])
+
+    def __repr__(self) -> str:
+        # Never print landmarks or masks (they may end up in logs or error reports).
+        return f"FaceAnalysis({self.width}x{self.height}, score={self.detection_score:.2f})"
+
+
+class _Models:
+    """The mediapipe graphs, created once per process."""
+
+    def __init__(self) -> None:
+        import mediapipe as mp  # imported lazily: ~1 s, and the web tier never needs it
+
+        solutions: Any = mp.solutions
+        # Low graph thresholds; AnalysisSettings.min_detection_confidence filters afterwards.
+        self.detector = solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=0.3
+        )
+        self.mesh = solutions.face_mesh.FaceMesh(
+            static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.3
+        )
+        self.segmenter = solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+
+
+# The graphs are not thread-safe; one lock guards creation and every call.
+_lock = threading.Lock()
+_models: _Models | None = None
+
+
+def _get_models() -> _Models:
+    global _models
+    if _models is None:
+        _models = _Models()
+    return _models
+
+
+def warm_up() -> None:
+    """Load the models now (worker start-up) rather than on the first job."""
+    with _lock:
+        _get_models()
+
+
+def _resize_long_side(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
+    """Downscale so the long side is at most `long_side`; return the image and the factor used."""
+    height, width = image.shape[:2]
+    factor = min(1.0, long_side / max(height, width))
+    if factor >= 1.0:
+        return image, 1.0
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
+
+
+@dataclass(frozen=True)
+class _Detection:
+    box: Box
+    score: float
+    keypoints: list[Point]  # eye, eye, nose tip, mouth, ear, ear (pixels)
+
+
+def _detect_faces(models: _Models, photo: np.ndarray, settings: AnalysisSettings) -> list[_Detection]:
+    small, factor = _resize_long_side(photo, settings.detection_long_side)
+    height, width = small.shape[:2]
+    result = models.detector.process(np.ascontiguousarray(small))
+    faces: list[_Detection] = []
+    for detection in result.detections or []:
+        score = float(detection.score[0])
+        if score < settings.min_detection_confidence:
+            continue
+        data = detection.location_data
+        rel = data.relative_bounding_box
+        box = (
+            rel.xmin * width / factor,
+            rel.ymin * height / factor,
+            (rel.xmin + rel.width) * width / factor,
+            (rel.ymin + rel.height) * height / factor,
+        )
+        keypoints = [(k.x * width / factor, k.y * height / factor) for k in data.relative_keypoints]
+        faces.append(_Detection(box=box, score=score, keypoints=keypoints))
+    faces.sort(key=lambda face: face.box[3] - face.box[1], reverse=True)
+    return faces
+
+
+def _choose_face(faces: list[_Detection], photo_height: int, settings: AnalysisSettings) -> _Detection:
+    if not faces:
+        raise InputError(ErrorCode.NO_FACE)
+    main = faces[0]
+    main_height = main.box[3] - main.box[1]
+    for other in faces[1:]:
+        if other.box[3] - other.box[1] >= settings.second_face_ratio * main_height:
+            raise InputError(ErrorCode.MULTIPLE_FACES)
+    if main_height < settings.min_face_pixels or main_height < settings.min_face_fraction * photo_height:
+        raise InputError(ErrorCode.FACE_TOO_SMALL)
+    return main
+
+
+def _mesh_landmarks(
+    models: _Models, photo: np.ndarray, face: _Detection, settings: AnalysisSettings
+) -> np.ndarray | None:
+    """Face mesh on a crop around the detected face: the mesh's own detector wants a large face."""
+    height, width = photo.shape[:2]
+    x0, y0, x1, y1 = face.box
+    size = 2.0 * max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    left, top = int(max(0, cx - size / 2)), int(max(0, cy - size / 2))
+    right, bottom = int(min(width, cx + size / 2)), int(min(height, cy + size / 2))
+    crop, factor = _resize_long_side(photo[top:bottom, left:right], settings.mesh_crop_long_side)
+    result = models.mesh.process(np.ascontiguousarray(crop))
+    if not result.multi_face_landmarks:
+        return None
+    crop_h, crop_w = crop.shape[:2]
+    points = np.array([(p.x, p.y) for p in result.multi_face_landmarks[0].landmark], dtype=np.float32)
+    points[:, 0] = points[:, 0] * crop_w / factor + left
+    points[:, 1] = points[:, 1] * crop_h / factor + top
+    # Guard against the mesh latching onto something else than the detected face.
+    mesh_x, mesh_y = points[:, 0].mean(), points[:, 1].mean()
+    slack = size / 4
+    if not (x0 - slack < mesh_x < x1 + slack and y0 - slack < mesh_y < y1 + slack):
+        return None
+    return points
+
+
+def _person_mask(models: _Models, photo: np.ndarray, settings: AnalysisSettings) -> np.ndarray:
+    height, width = photo.shape[:2]
+    small, _ = _resize_long_side(photo, settings.segmentation_long_side)
+    mask = models.segmenter.process(np.ascontiguousarray(small)).segmentation_mask
+    mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
+    return cv2.resize(mask, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _estimate_head_top(person_mask: np.ndarray, forehead: Point, chin: Point, face_width: float) -> Point:
+    """Walk up from the forehead through the person mask to find the top of the hair.
+
+    Falls back to a proportion of the face when the mask is unreliable there (hats, busy
+    backgrounds): forehead-to-chin is about three quarters of the head height.
+    """
+    face_length = max(1.0, chin[1] - forehead[1])
+    fallback = (forehead[0], forehead[1] - 0.3 * face_length)
+    x = round(forehead[0])
+    half_band = max(2, int(face_width * 0.2))
+    x0, x1 = max(0, x - half_band), min(person_mask.shape[1], x + half_band + 1)
+    y_start = int(min(person_mask.shape[0] - 1, max(0, forehead[1])))
+    y_stop = int(max(0, forehead[1] - 0.9 * face_length))
+    if x1 <= x0 or y_start <= y_stop:
+        return fallback
+    column = person_mask[y_stop : y_start + 1, x0:x1].mean(axis=1)[::-1]  # from forehead upwards
+    if column[0] < 0.5:
+        return fallback
+    below = np.nonzero(column < 0.5)[0]
+    climb = float(below[0]) if below.size else float(len(column) - 1)
+    top_y = forehead[1] - climb
+    # Hair taller than 0.9 face lengths or flatter than 0.1 is more likely a mask error.
+    top_y = float(np.clip(top_y, forehead[1] - 0.9 * face_length, forehead[1] - 0.1 * face_length))
+    return forehead[0], max(top_y, -0.5 * face_length)
+
+
+def _fill(mask: np.ndarray, points: np.ndarray, indices: list[int], origin: tuple[int, int]) -> None:
+    polygon = np.round(points[indices] - np.array(origin, np.float32)).astype(np.int32)
+    cv2.fillPoly(mask, [cv2.convexHull(polygon)], 1.0, lineType=cv2.LINE_AA)
+
+
+def _face_masks(
+    shape: tuple[int, int], points: np.ndarray | None, face: _Detection
+) -> tuple[np.ndarray, np.ndarray]:
+    """Face and skin masks. Drawn in a box around the face only: full-image morphology on a
+    2048 px photo would cost more than all three models together."""
+    height, width = shape
+    face_mask = np.zeros((height, width), np.float32)
+    skin_mask = np.zeros((height, width), np.float32)
+    x0, y0, x1, y1 = face.box
+    face_size = max(x1 - x0, y1 - y0)
+    margin = int(face_size * 0.6)
+    if points is not None:
+        lo = points.min(axis=0)
+        hi = points.max(axis=0)
+        x0, y0, x1, y1 = min(x0, lo[0]), min(y0, lo[1]), max(x1, hi[0]), max(y1, hi[1])
+    bx0, by0 = max(0, int(x0) - margin), max(0, int(y0) - margin)
+    bx1, by1 = min(width, int(x1) + margin), min(height, int(y1) + margin)
+    if bx1 <= bx0 or by1 <= by0:
+        return face_mask, skin_mask
+    origin = (bx0, by0)
+    local_face = face_mask[by0:by1, bx0:bx1]
+    local_skin = skin_mask[by0:by1, bx0:bx1]
+    if points is None:
+        # Detector-only fallback: an ellipse over the box, and no retouching (no protect mask).
+        centre = (int((x0 + x1) / 2) - bx0, int((y0 + y1) / 2 - 0.05 * face_size) - by0)
+        axes = (int((x1 - x0) * 0.55), int((y1 - y0) * 0.65))
+        cv2.ellipse(local_face, centre, axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
+    else:
+        _fill(local_face, points, FACE_OVAL, origin)
+        protect = np.zeros_like(local_skin)
+        for feature in (EYE_A, EYE_B, BROW_A, BROW_B, LIPS, NOSTRILS):
+            _fill(protect, points, feature, origin)
+        grow = max(3, int(face_size * 0.03)) | 1
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
+        protect = cv2.dilate(protect, kernel)
+        # Eroded: stay off the face outline so the jaw and hairline keep their edge.
+        local_skin[:] = cv2.erode(np.clip(local_face - protect, 0.0, 1.0), kernel)
+    blur = max(3, int(face_size * 0.04)) | 1
+    local_face[:] = cv2.GaussianBlur(local_face, (blur, blur), 0)
+    local_skin[:] = cv2.GaussianBlur(local_skin, (blur, blur), 0)
+    return face_mask, skin_mask
+
+
+def analyse_face(photo: np.ndarray, settings: AnalysisSettings | None = None) -> FaceAnalysis:
+    """Find exactly one usable face in an RGB uint8 photo and describe it.
+
+    Raises:
+        InputError(no_face): no face found.
+        InputError(multiple_faces): a second face at least `second_face_ratio` of the main one.
+        InputError(face_too_small): the face is below the minimum size.
+    """
+    settings = settings or AnalysisSettings()
+    if photo.ndim != 3 or photo.shape[2] != 3 or photo.dtype != np.uint8:
+        raise ValueError("analyse_face expects an HxWx3 RGB uint8 array")
+    height, width = photo.shape[:2]
+    with _lock:
+        models = _get_models()
+        face = _choose_face(_detect_faces(models, photo, settings), height, settings)
+        points = _mesh_landmarks(models, photo, face, settings)
+        person_mask = _person_mask(models, photo, settings)
+
+    x0, y0, x1, y1 = face.box
+    if points is not None:
+        eye_a = tuple(points[IRIS_A].tolist())
+        eye_b = tuple(points[IRIS_B].tolist())
+        if eye_a[0] > eye_b[0]:
+            eye_a, eye_b = eye_b, eye_a
+        mouth = tuple(((points[UPPER_LIP_INNER] + points[LOWER_LIP_INNER]) / 2).tolist())
+        chin = tuple(points[CHIN].tolist())
+        forehead = tuple(points[FOREHEAD].tolist())
+    else:
+        first, second = face.keypoints[0], face.keypoints[1]
+        eye_a, eye_b = (first, second) if first[0] <= second[0] else (second, first)
+        mouth = face.keypoints[3]
+        chin = ((x0 + x1) / 2, y1)
+        forehead = ((x0 + x1) / 2, y0)
+    face_mask, skin_mask = _face_masks((height, width), points, face)
+    head_top = _estimate_head_top(person_mask, forehead, chin, x1 - x0)  # type: ignore[arg-type]
+    # The face is the person, whatever the segmenter thought (it sometimes drops pale skin).
+    person_mask = np.maximum(person_mask, face_mask)
+    return FaceAnalysis(
+        width=width,
+        height=height,
+        face_box=(float(x0), float(y0), float(x1), float(y1)),
+        eye_a=eye_a,  # type: ignore[arg-type]
+        eye_b=eye_b,  # type: ignore[arg-type]
+        mouth=mouth,  # type: ignore[arg-type]
+        chin=chin,  # type: ignore[arg-type]
+        forehead=forehead,  # type: ignore[arg-type]
+        head_top=head_top,
+        person_mask=person_mask,
+        face_mask=face_mask,
+        skin_mask=skin_mask,
+        landmarks=points,
+        detection_score=face.score,
+    )
