@@ -1,0 +1,265 @@
+"""ProPortrait settings. Every value comes from the environment (see README, "Configuration").
+
+There is no "local settings" file and no insecure default: the secret key and the master
+encryption key must be given, except that `scripts/run_embedded.py` generates and keeps
+both for the one-machine embedded default.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from proportrait.env import database_from_url, env_bool, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("PROPORTRAIT_VAR_DIR", str(BASE_DIR / "var")))
+# Local state of the embedded default (SQLite file, ciphertext store, broker folder, mail files).
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_secret("SECRET_KEY")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set; see README 'Configuration'.")
+
+# Master keys wrap the per-object data keys: "id:base64(32 bytes),id2:..."; the first is current,
+# the others stay readable until `manage.py rotate_master_key` has re-wrapped every data key.
+PROPORTRAIT_MASTER_KEYS = env_secret("PROPORTRAIT_MASTER_KEYS")
+if not PROPORTRAIT_MASTER_KEYS:
+    raise ImproperlyConfigured(
+        "PROPORTRAIT_MASTER_KEYS (or PROPORTRAIT_MASTER_KEYS_FILE) must be set; see README 'Configuration'."
+    )
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "rest_framework",
+    "drf_spectacular",
+    "accounts",
+    "compliance",
+    "portraits",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "proportrait.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "proportrait.urls"
+WSGI_APPLICATION = "proportrait.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'proportrait.sqlite3'}"), BASE_DIR),
+}
+if env_str("PROPORTRAIT_TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": env_str("PROPORTRAIT_TEST_DATABASE_NAME")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "portraits:landing"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "proportrait" / "static"]
+
+# --- Storage: ciphertext only. Local folder by default, S3-compatible when a bucket is set.
+PROPORTRAIT_STORAGE_DIR = Path(env_str("PROPORTRAIT_STORAGE_DIR", str(VAR_DIR / "storage")))
+AWS_STORAGE_BUCKET_NAME = env_str("PROPORTRAIT_S3_BUCKET")
+if AWS_STORAGE_BUCKET_NAME:
+    _private_storage: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env_str("PROPORTRAIT_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("PROPORTRAIT_S3_REGION") or None,
+            "access_key": env_secret("PROPORTRAIT_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_secret("PROPORTRAIT_S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env_int("PROPORTRAIT_SIGNED_URL_SECONDS", 300),
+            "file_overwrite": False,
+        },
+    }
+else:
+    _private_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PROPORTRAIT_STORAGE_DIR), "base_url": None},
+    }
+STORAGES = {
+    "default": _private_storage,
+    "private": _private_storage,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- Uploads: memory only, never a temporary file; hard caps.
+PROPORTRAIT_MAX_UPLOAD_BYTES = env_int("PROPORTRAIT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+PROPORTRAIT_MAX_IMAGE_PIXELS = env_int("PROPORTRAIT_MAX_IMAGE_PIXELS", 50_000_000)
+FILE_UPLOAD_HANDLERS = ["portraits.uploads.CappedMemoryUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = PROPORTRAIT_MAX_UPLOAD_BYTES + 1
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files
+
+# --- Jobs, results, retention (the public retention page reads these same values).
+PROPORTRAIT_BACKEND = env_str("PROPORTRAIT_BACKEND", "studio")
+PROPORTRAIT_DIFFUSION_MODEL = env_str("PROPORTRAIT_DIFFUSION_MODEL")
+PROPORTRAIT_PORTRAITS_PER_JOB = env_int("PROPORTRAIT_PORTRAITS_PER_JOB", 4)
+PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES = env_int("PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES", 15)
+PROPORTRAIT_ANONYMOUS_RETENTION_HOURS = env_int("PROPORTRAIT_ANONYMOUS_RETENTION_HOURS", 24)
+PROPORTRAIT_ACCOUNT_RETENTION_DAYS = env_int("PROPORTRAIT_ACCOUNT_RETENTION_DAYS", 90)
+PROPORTRAIT_SIGNED_URL_SECONDS = env_int("PROPORTRAIT_SIGNED_URL_SECONDS", 300)
+PROPORTRAIT_UPLOADS_PER_HOUR = env_int("PROPORTRAIT_UPLOADS_PER_HOUR", 20)
+PROPORTRAIT_JOB_GATEWAY = "portraits.gateway.DjangoJobGateway"
+
+# --- Cache (rate limits, progress): in-process by default, Redis when REDIS_URL is set.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Celery. The embedded default uses kombu's filesystem transport: no broker server.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_DIR = Path(env_str("PROPORTRAIT_BROKER_DIR", str(VAR_DIR / "broker")))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
+        "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = False  # a killed job is failed by the sweeper, never re-run blindly
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"gpu_worker.*": {"queue": "gpu"}}
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "destroy-stale-originals": {"task": "portraits.destroy_stale_originals", "schedule": timedelta(minutes=1)},
+    "purge-expired-results": {"task": "portraits.purge_expired_results", "schedule": timedelta(minutes=5)},
+    "compliance-daily": {"task": "compliance.run_daily_housekeeping", "schedule": crontab(minute=7, hour=3)},
+}
+
+# --- Email: files in var/mail by default (a person can read them), SMTP when EMAIL_HOST is set.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ProPortrait <no-reply@proportrait.example>")
+PROPORTRAIT_PRIVACY_EMAIL = env_str("PROPORTRAIT_PRIVACY_EMAIL", "privacy@proportrait.example")
+EMAIL_HOST = env_str("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(Path(env_str("PROPORTRAIT_MAIL_DIR", str(VAR_DIR / "mail"))))
+
+# --- REST API
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "proportrait.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ProPortrait AI API",
+    "DESCRIPTION": "REST API v1: anonymous portrait jobs, consent documents, data subject requests.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Security headers. HTTPS settings follow PROPORTRAIT_HTTPS (on in production behind TLS).
+PROPORTRAIT_HTTPS = env_bool("PROPORTRAIT_HTTPS", False)
+SECURE_SSL_REDIRECT = PROPORTRAIT_HTTPS
+SESSION_COOKIE_SECURE = PROPORTRAIT_HTTPS
+CSRF_COOKIE_SECURE = PROPORTRAIT_HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if PROPORTRAIT_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PROPORTRAIT_HTTPS
+SECURE_HSTS_PRELOAD = PROPORTRAIT_HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("PROPORTRAIT_BEHIND_PROXY") else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+api_v1 = [
+    path("", include("portraits.api")),
+    path("", include("compliance.api")),
+    path("", include("accounts.api")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("accounts/", include("accounts.urls")),
+    path("", include("compliance.urls")),
+    path("", include("portraits.urls")),
+]
+
+handler400 = "portraits.views.bad_request"
+handler403 = "portraits.views.permission_denied"
+handler404 = "portraits.views.page_not_found"
+handler500 = "portraits.views.server_error"
