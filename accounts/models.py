@@ -7,11 +7,12 @@ their staff; every member consents and uploads for themself.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 if TYPE_CHECKING:
@@ -58,7 +59,11 @@ class Organisation(models.Model):
     """A company that commissions headshots for its staff: seats, brand style and retention policy."""
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
+    slug = models.SlugField(
+        max_length=60,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Lowercase letters, digits and hyphens.")],
+    )
     seats = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
 
     # Brand style: used by every member's job (see brand_style()).
@@ -94,24 +99,24 @@ class Organisation(models.Model):
 
     def brand_style(self) -> Style:
         """The organisation's brand style as the generation pipeline's Style."""
-        from gpu_worker.schemas import OutputFormat as WorkerFormat
-        from gpu_worker.schemas import Style
-
-        attire = self.attire_prompt.strip()
-        return Style(
-            slug=f"org-{self.slug}",
-            name=f"{self.name} brand style",
-            description=f"Brand style of {self.name}",
-            backdrop_colours=tuple(self.backdrop_colours or default_backdrop_colours()),
-            prompt=(
-                f"professional corporate headshot, {attire}, plain studio backdrop, soft key light, "
-                "sharp focus, natural skin"
+        data = {
+            "slug": f"org-{self.slug}"[:80],
+            "name": f"{self.name} brand style",
+            "description": f"Brand style of {self.name}",
+            "backdrop_colours": list(self.backdrop_colours or default_backdrop_colours()),
+            "prompt": (
+                f"professional corporate headshot, {self.attire_prompt.strip()}, plain studio backdrop, "
+                "soft key light, sharp focus, natural skin"
             ),
-            negative_prompt="cartoon, painting, distorted face, extra limbs, text, watermark",
-            aspect=self.aspect,
-            output_format=WorkerFormat(self.output_format),
-            output_long_side=self.output_long_side,
-        )
+            "negative_prompt": "cartoon, painting, distorted face, extra limbs, text, watermark",
+            "aspect": str(self.aspect),
+            "output_format": str(self.output_format),
+            "output_long_side": int(self.output_long_side),
+        }
+        # Validated like every built-in style: a bad brand style fails here, not in the worker.
+        from gpu_worker.styles import style_from_dict
+
+        return style_from_dict(data)
 
 
 class Role(models.TextChoices):
@@ -152,3 +157,85 @@ class Membership(models.Model):
     def is_admin(self) -> bool:
         """Owners and admins manage the organisation."""
         return self.role in {Role.OWNER, Role.ADMIN}
+
+
+class Invitation(models.Model):
+    """An emailed, expiring, single-use link to join an organisation. Only the token's hash is stored."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField()
+    send_count = models.PositiveSmallIntegerField(default=1)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} to {self.organisation_id}"
+
+    def is_open(self, now: datetime) -> bool:
+        """Neither used, revoked nor expired."""
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class SubmissionStatus(models.TextChoices):
+    GENERATING = "generating", "Generating"
+    GENERATED = "generated", "Generated"
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    REDO = "redo", "Redo requested"
+    FAILED = "failed", "Failed"
+
+
+class TeamSubmission(models.Model):
+    """One member's job made for their organisation, their chosen favourite and the admin's review."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="submissions")
+    job = models.OneToOneField(
+        "portraits.PortraitJob", on_delete=models.CASCADE, related_name="team_submission"
+    )
+    favourite = models.ForeignKey(
+        "portraits.Portrait", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=12, choices=SubmissionStatus.choices, default=SubmissionStatus.GENERATING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    redo_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"submission {self.pk} ({self.status})"
+
+
+class OrganisationApiToken(models.Model):
+    """A bearer token for HR integrations, scoped to one organisation. Stored as a SHA-256 hash."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # First characters, shown so admins can tell tokens apart; not enough to use one.
+    prefix = models.CharField(max_length=12)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.organisation_id})"
