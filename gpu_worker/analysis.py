@@ -224,12 +224,43 @@ def _mesh_landmarks(
     return points
 
 
-def _person_mask(models: _Models, photo: np.ndarray, settings: AnalysisSettings) -> np.ndarray:
+def _person_mask(
+    models: _Models, photo: np.ndarray, face: _Detection, settings: AnalysisSettings
+) -> np.ndarray:
+    """Selfie segmentation, twice: once on the whole photo, once on the head-and-shoulders
+    region. The model sees 256 px, so the second pass gives the edges that matter (hair,
+    shoulders) several times more resolution; the first covers the rest of the body."""
     height, width = photo.shape[:2]
     small, _ = _resize_long_side(photo, settings.segmentation_long_side)
-    mask = models.segmenter.process(np.ascontiguousarray(small)).segmentation_mask
-    mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
-    return cv2.resize(mask, (width, height), interpolation=cv2.INTER_LINEAR)
+    coarse = models.segmenter.process(np.ascontiguousarray(small)).segmentation_mask
+    mask = cv2.resize(np.clip(coarse, 0.0, 1.0).astype(np.float32), (width, height), cv2.INTER_LINEAR)
+
+    x0, y0, x1, y1 = face.box
+    face_height = y1 - y0
+    cx = (x0 + x1) / 2.0
+    left, right = int(max(0, cx - 2.4 * face_height)), int(min(width, cx + 2.4 * face_height))
+    top, bottom = int(max(0, y0 - 1.2 * face_height)), int(min(height, y0 + 4.2 * face_height))
+    if (right - left) * (bottom - top) < 0.6 * width * height:
+        crop, _ = _resize_long_side(photo[top:bottom, left:right], settings.segmentation_long_side)
+        fine = models.segmenter.process(np.ascontiguousarray(crop)).segmentation_mask
+        fine = cv2.resize(np.clip(fine, 0.0, 1.0).astype(np.float32), (right - left, bottom - top))
+        # Blend the two over a margin so the crop's border leaves no seam.
+        ramp = max(4, int(face_height * 0.3))
+        weight_y = np.clip(np.minimum(np.arange(bottom - top), np.arange(bottom - top)[::-1]) / ramp, 0, 1)
+        weight_x = np.clip(np.minimum(np.arange(right - left), np.arange(right - left)[::-1]) / ramp, 0, 1)
+        # Keep the weight 1 along the photo's own edges (nothing there to blend with).
+        if top == 0:
+            weight_y[:ramp] = np.maximum(weight_y[:ramp], 1.0)
+        if bottom == height:
+            weight_y[-ramp:] = 1.0
+        if left == 0:
+            weight_x[:ramp] = 1.0
+        if right == width:
+            weight_x[-ramp:] = 1.0
+        weight = (weight_y[:, None] * weight_x[None, :]).astype(np.float32)
+        region = mask[top:bottom, left:right]
+        mask[top:bottom, left:right] = region + weight * (fine - region)
+    return mask
 
 
 def _estimate_head_top(person_mask: np.ndarray, forehead: Point, chin: Point, face_width: float) -> Point:
@@ -322,7 +353,7 @@ def analyse_face(photo: np.ndarray, settings: AnalysisSettings | None = None) ->
         models = _get_models()
         face = _choose_face(_detect_faces(models, photo, settings), height, settings)
         points = _mesh_landmarks(models, photo, face, settings)
-        person_mask = _person_mask(models, photo, settings)
+        person_mask = _person_mask(models, photo, face, settings)
 
     x0, y0, x1, y1 = face.box
     if points is not None:

@@ -81,11 +81,15 @@ class Framing:
         x1, y1 = self.to_photo(self.output_width, self.output_height)
         return self.offset_x, self.offset_y, x1, y1
 
-    def warp(self, image: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    def warp(
+        self, image: np.ndarray, interpolation: int = cv2.INTER_LINEAR, border: int = cv2.BORDER_CONSTANT
+    ) -> np.ndarray:
         """Resample `image` (photo-sized, any channel count, uint8 or float32) into the frame.
 
         Downscaling goes through INTER_AREA first, because warpAffine alone aliases (jagged
-        hair, moire on fabric) when shrinking by more than ~1.5x. Outside the photo: zeros.
+        hair, moire on fabric) when shrinking by more than ~1.5x. Outside the photo: zeros, or
+        the nearest edge pixel with `border=cv2.BORDER_REPLICATE` (continues a torso that the
+        photo cuts off above the frame's bottom edge).
         """
         if image.shape[:2] != (self.photo_height, self.photo_width):
             raise ValueError(f"image shape {image.shape[:2]} does not match the framed photo")
@@ -120,7 +124,7 @@ class Framing:
             matrix,
             (self.output_width, self.output_height),
             flags=interpolation,
-            borderMode=cv2.BORDER_CONSTANT,
+            borderMode=border,
             borderValue=0,
         )
 
