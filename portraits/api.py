@@ -1,1 +1,212 @@
-urlpatterns: list = []
+"""REST API v1 for portrait jobs (DESIGN.md "REST API v1"). Parse, authorise, call a service, respond."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import path, reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from compliance.services import ConsentAct, ConsentError
+from gpu_worker.errors import InputError
+from gpu_worker.styles import BUILTIN_STYLES
+from portraits import services
+from portraits.access import job_for_request
+from portraits.models import PortraitJob
+from proportrait.api import error_response
+
+ERROR_SCHEMA = inline_serializer(
+    "Error",
+    fields={
+        "error": inline_serializer(
+            "ErrorBody", fields={"code": serializers.CharField(), "message": serializers.CharField()}
+        )
+    },
+)
+
+
+class StyleSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
+class StyleListView(APIView):
+    @extend_schema(responses=StyleSerializer(many=True), summary="Built-in portrait styles")
+    def get(self, request: Request) -> Response:
+        data = [{"slug": s.slug, "name": s.name, "description": s.description} for s in BUILTIN_STYLES.values()]
+        return Response(data)
+
+
+class JobCreateSerializer(serializers.Serializer):
+    photo = serializers.FileField(help_text="JPEG, PNG, WebP or HEIC; one person, face visible.")
+    style = serializers.SlugField()
+    consent = serializers.BooleanField(help_text="Must be true: explicit biometric consent.")
+    consent_version = serializers.IntegerField(help_text="Version of the biometric notice shown.")
+    signature = serializers.CharField(max_length=200, help_text="Typed full name as e-signature.")
+
+
+class JobCreatedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    token = serializers.CharField(help_text="Shown once. Send as X-Job-Token to read or delete the job.")
+    status = serializers.CharField()
+    status_url = serializers.CharField()
+
+
+class PortraitOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    preview_url = serializers.CharField()
+    download_url = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class JobErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class JobSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["queued", "processing", "done", "failed", "deleted"])
+    progress = serializers.IntegerField()
+    error = JobErrorSerializer(allow_null=True)
+    original_deleted_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    portraits = PortraitOutSerializer(many=True)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # Behind a trusted proxy the client is the first X-Forwarded-For entry.
+    if settings.SECURE_PROXY_SSL_HEADER and request.META.get("HTTP_X_FORWARDED_FOR"):
+        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+def job_payload(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:
+    portraits = []
+    if job.status == "done":
+        for portrait in job.portraits.all():
+            portraits.append(
+                {
+                    "id": str(portrait.id),
+                    "preview_url": request.build_absolute_uri(services.signed_portrait_url(portrait, "preview")),
+                    "download_url": request.build_absolute_uri(services.signed_portrait_url(portrait, "full")),
+                    "width": portrait.width,
+                    "height": portrait.height,
+                }
+            )
+    return {
+        "id": str(job.id),
+        "status": job.status,
+        "progress": job.progress,
+        "stage": job.stage,
+        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
+        "original_deleted_at": job.original_deleted_at.isoformat() if job.original_deleted_at else None,
+        "expires_at": job.expires_at.isoformat(),
+        "portraits": portraits,
+    }
+
+
+def create_job_from_request(request: HttpRequest, data: Any, files: Any, *, owner: Any = None) -> services.CreatedJob:
+    """Shared by the API and the upload page: the same checks, in the same order, for both."""
+    if getattr(request, "upload_too_large", False):
+        raise InputError(services.ErrorCode.FILE_TOO_LARGE)
+    photo = files.get("photo")
+    consent_version = data.get("consent_version")
+    act = ConsentAct(
+        checked=str(data.get("consent", "")).lower() in {"true", "1", "on", "yes"},
+        signature_name=str(data.get("signature", "")),
+        document_version=int(consent_version) if str(consent_version or "").isdigit() else None,
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    if photo is None:
+        raise MissingPhoto()
+    return services.create_job(
+        photo=photo.read(),
+        consent=act,
+        client=services.ClientInfo(ip=act.ip, user_agent=act.user_agent),
+        style_slug=str(data.get("style", "")),
+        owner=owner,
+    )
+
+
+class MissingPhoto(Exception):
+    pass
+
+
+class JobCreateView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request={"multipart/form-data": JobCreateSerializer},
+        responses={201: JobCreatedSerializer, 400: ERROR_SCHEMA, 429: ERROR_SCHEMA},
+        summary="Upload one photo with explicit consent; starts a portrait job",
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            created = create_job_from_request(request._request, request.data, request.FILES)
+        except MissingPhoto:
+            return error_response("invalid_request", "Please attach a photo in the 'photo' field.")
+        except InputError as error:
+            return error_response(error.code.value, error.message)
+        except ConsentError as error:
+            return error_response("consent_required", str(error))
+        except ValueError as error:
+            return error_response("invalid_request", str(error))
+        except services.RateLimited:
+            return error_response(
+                "rate_limited", "Too many uploads from your connection. Please wait an hour and try again.", 429
+            )
+        job = created.job
+        return Response(
+            {
+                "id": str(job.id),
+                "token": created.token,
+                "status": job.status,
+                "status_url": request.build_absolute_uri(reverse("portraits-api:job", args=[job.id])),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+JOB_TOKEN = OpenApiParameter("X-Job-Token", str, OpenApiParameter.HEADER, required=False)
+
+
+class JobDetailView(APIView):
+    @extend_schema(parameters=[JOB_TOKEN], responses={200: JobSerializer, 404: ERROR_SCHEMA}, summary="Job status")
+    def get(self, request: Request, job_id: str) -> Response:
+        job = job_for_request(request._request, job_id)
+        if job is None:
+            return error_response("not_found", "No job with this id is visible to you.", 404)
+        return Response(job_payload(request._request, job), headers={"Cache-Control": "no-store"})
+
+    @extend_schema(
+        parameters=[JOB_TOKEN],
+        responses={204: OpenApiResponse(description="Erased"), 404: ERROR_SCHEMA},
+        summary="Erase the job's portraits, data and keys now",
+    )
+    def delete(self, request: Request, job_id: str) -> Response:
+        job = job_for_request(request._request, job_id)
+        if job is None:
+            return error_response("not_found", "No job with this id is visible to you.", 404)
+        actor = f"user:{request.user.pk}" if request.user.is_authenticated else "job_holder"
+        services.erase_job(job, reason="holder_request", actor=actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+app_name = "portraits-api"
+urlpatterns = [
+    path("styles/", StyleListView.as_view(), name="styles"),
+    path("jobs/", JobCreateView.as_view(), name="jobs"),
+    path("jobs/<str:job_id>/", JobDetailView.as_view(), name="job"),
+]

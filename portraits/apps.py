@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class PortraitsConfig(AppConfig):
     name = "portraits"
     verbose_name = "Portraits"
+
+    def ready(self) -> None:
+        from compliance.services import register_eraser
+        from portraits.services import erase_subject_portraits
+
+        register_eraser("portraits", erase_subject_portraits)

@@ -2,8 +2,136 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from compliance.models import ConsentKind
+from compliance.services import ConsentError, current_document
+from gpu_worker.errors import InputError
+from gpu_worker.styles import BUILTIN_STYLES
+from portraits import services
+from portraits.access import job_for_request, remember_job
+from portraits.api import MissingPhoto, create_job_from_request, job_payload
+from portraits.forms import UploadForm
+
+EXAMPLES = [
+    ("corporate-grey", "Corporate grey"),
+    ("studio-white", "Studio white"),
+    ("warm-office", "Warm office"),
+    ("creative-dark", "Creative dark"),
+]
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portraits/landing.html",
+        {"examples": EXAMPLES, "retention_hours": settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS},
+    )
+
+
+@never_cache
+def upload(request: HttpRequest) -> HttpResponse:
+    document = current_document(ConsentKind.BIOMETRIC)
+    error: dict[str, str] | None = None
+    status = 200
+    if request.method == "POST":
+        form = UploadForm(request.POST)
+        if form.is_valid():
+            try:
+                created = create_job_from_request(
+                    request, request.POST, request.FILES, owner=request.user if request.user.is_authenticated else None
+                )
+            except MissingPhoto:
+                error = {"code": "invalid_request", "message": "Please choose a photo to upload."}
+            except InputError as exc:
+                error = {"code": exc.code.value, "message": exc.message}
+            except ConsentError as exc:
+                error = {"code": "consent_required", "message": str(exc)}
+            except services.RateLimited:
+                error = {
+                    "code": "rate_limited",
+                    "message": "Too many uploads from your connection. Please wait an hour and try again.",
+                }
+                status = 429
+            else:
+                remember_job(request, created.job)
+                return redirect("portraits:job", job_id=created.job.id)
+        else:
+            error = {"code": "invalid_request", "message": "Please choose a style and try again."}
+        status = 400 if status == 200 else status
+    else:
+        form = UploadForm(initial={"consent_version": document.version, "style": "corporate-grey"})
+    styles = list(BUILTIN_STYLES.values())
+    context = {
+        "form": form,
+        "document": document,
+        "styles": styles,
+        "selected_style": form["style"].value() or "corporate-grey",
+        "error": error,
+        "max_upload_mb": settings.PROPORTRAIT_MAX_UPLOAD_BYTES // (1024 * 1024),
+        "retention_hours": settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS,
+        "deadman_minutes": settings.PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES,
+    }
+    return render(request, "portraits/upload.html", context, status=status)
+
+
+@never_cache
+def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = job_for_request(request, job_id)
+    if job is None:
+        raise Http404
+    return render(request, "portraits/job.html", {"job": job, "payload": job_payload(request, job)})
+
+
+@require_POST
+def delete_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = job_for_request(request, job_id)
+    if job is None:
+        raise Http404
+    actor = f"user:{request.user.pk}" if request.user.is_authenticated else "job_holder"
+    receipt = services.erase_job(job, reason="holder_request", actor=actor)
+    return render(request, "portraits/deleted.html", {"receipt": receipt, "job": job})
+
+
+@require_POST
+def withdraw_consent(request: HttpRequest, job_id: str) -> HttpResponse:
+    from compliance.services import withdraw_consent as withdraw
+
+    job = job_for_request(request, job_id)
+    if job is None:
+        raise Http404
+    actor = f"user:{request.user.pk}" if request.user.is_authenticated else "job_holder"
+    withdraw(job_id=job.id, actor=actor, ip=request.META.get("REMOTE_ADDR"), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    job.refresh_from_db()
+    return render(request, "portraits/deleted.html", {"job": job, "withdrawn": True})
+
+
+def portrait_file(request: HttpRequest, signed: str) -> HttpResponse:
+    found = services.portrait_from_signed_value(signed)
+    if found is None:
+        raise Http404
+    portrait, kind = found
+    try:
+        data = services.read_portrait_bytes(portrait, kind)
+    except services.crypto.KeyDestroyed:
+        raise Http404 from None
+    if kind == "full":
+        content_type = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}[portrait.full_format]
+        extension = "jpg" if portrait.full_format == "jpeg" else portrait.full_format
+    else:
+        content_type, extension = "image/jpeg", "jpg"
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    disposition = "attachment" if kind == "full" else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="portrait-{portrait.variant + 1}-{kind}.{extension}"'
+    return response
+
+
+# --- Error pages
 
 
 def _error_page(request: HttpRequest, status: int, heading: str, message: str) -> HttpResponse:

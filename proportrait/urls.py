@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 api_v1 = [
-    path("", include("portraits.api")),
+    path("", include("portraits.api", namespace="portraits-api")),
     path("", include("compliance.api")),
     path("", include("accounts.api")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,17 @@
+"""Scheduled housekeeping of the portraits app. Thin: each calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from portraits import services
+
+
+@shared_task(name="portraits.destroy_stale_originals", ignore_result=True)
+def destroy_stale_originals() -> int:
+    return services.destroy_stale_originals()
+
+
+@shared_task(name="portraits.purge_expired_results", ignore_result=True)
+def purge_expired_results() -> int:
+    return services.purge_expired_results()
