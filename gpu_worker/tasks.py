@@ -13,7 +13,7 @@ from gpu_worker.pipeline import get_pipeline
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="gpu_worker.generate_portraits", ignore_result=True, queue="gpu")
+@shared_task(name="gpu_worker.generate_portraits", ignore_result=True)
 def generate_portraits(job_id: str) -> None:
     gateway = load_gateway()
     work = gateway.begin(job_id)

@@ -271,7 +271,7 @@ def fail_job(job_id: str, code: str, message: str) -> None:
         status=JobStatus.FAILED, error_code=code, error_message=message[:300], finished_at=timezone.now(), stage="failed"
     )
     if updated:
-        record_event("job.failed", actor="worker", object_type="portrait_job", object_id=job_id, data={"code": code})
+        record_event("job.failed", actor="worker", object_type="portrait_job", object_id=job_id, data={"error_code": code})
 
 
 def destroy_original(job: PortraitJob, *, reason: str = "job_ended") -> bool:
