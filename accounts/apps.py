@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and teams"
+
+    def ready(self) -> None:
+        from django.contrib import admin
+        from django_otp.admin import OTPAdminSite
+
+        from accounts.privacy import erase_account_data, export_account_data
+        from compliance import services as compliance_services
+
+        # The admin asks for a second factor: a password alone never opens it.
+        admin.site.__class__ = OTPAdminSite
+        compliance_services.register_eraser("accounts", erase_account_data)
+        compliance_services.register_exporter("accounts", export_account_data)

@@ -205,6 +205,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "compliance-daily": {"task": "compliance.run_daily_housekeeping", "schedule": crontab(minute=7, hour=3)},
 }
 
+# --- Accounts: log-in lock-out, verification links, invitations, team retention enforcement.
+ACCOUNTS_LOGIN_MAX_FAILURES = env_int("ACCOUNTS_LOGIN_MAX_FAILURES", 5)
+ACCOUNTS_LOGIN_WINDOW_MINUTES = env_int("ACCOUNTS_LOGIN_WINDOW_MINUTES", 15)
+ACCOUNTS_LOCKOUT_MINUTES = env_int("ACCOUNTS_LOCKOUT_MINUTES", 15)
+ACCOUNTS_LOGIN_ATTEMPTS_PER_IP = env_int("ACCOUNTS_LOGIN_ATTEMPTS_PER_IP", 50)
+ACCOUNTS_EMAIL_VERIFICATION_DAYS = env_int("ACCOUNTS_EMAIL_VERIFICATION_DAYS", 3)
+ACCOUNTS_INVITATION_DAYS = env_int("ACCOUNTS_INVITATION_DAYS", 14)
+ACCOUNTS_BACKUP_CODES = 10
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 2  # a reset link works for two hours
+CELERY_BEAT_SCHEDULE["accounts-enforce-retention"] = {
+    "task": "accounts.enforce_retention",
+    "schedule": crontab(minute=37, hour="*/6"),
+}
+
 # --- Email: files in var/mail by default (a person can read them), SMTP when EMAIL_HOST is set.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ProPortrait <no-reply@proportrait.example>")
 PROPORTRAIT_PRIVACY_EMAIL = env_str("PROPORTRAIT_PRIVACY_EMAIL", "privacy@proportrait.example")

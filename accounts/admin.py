@@ -1,0 +1,52 @@
+"""Admin registrations. The admin site itself requires a second factor (AccountsConfig.ready)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from accounts.models import Invitation, Membership, Organisation, OrganisationApiToken, TeamSubmission, User
+
+
+@admin.register(User)
+class ProPortraitUserAdmin(UserAdmin):
+    list_display = ("id", "email", "is_staff", "is_active", "email_verified_at", "date_joined")
+    search_fields = ("email",)
+    ordering = ("-date_joined",)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "slug",
+        "seats",
+        "approved_retention_months",
+        "unapproved_retention_days",
+        "created_at",
+    )
+    search_fields = ("name", "slug")
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "organisation", "role", "status")
+    list_filter = ("role", "status")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("id", "organisation", "role", "created_at", "expires_at", "accepted_at", "revoked_at")
+    exclude = ("token_hash",)
+
+
+@admin.register(TeamSubmission)
+class TeamSubmissionAdmin(admin.ModelAdmin):
+    list_display = ("id", "membership", "status", "submitted_at", "approved_at")
+    list_filter = ("status",)
+
+
+@admin.register(OrganisationApiToken)
+class OrganisationApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "name", "organisation", "created_at", "last_used_at", "revoked_at")
+    exclude = ("token_hash",)

@@ -1,0 +1,75 @@
+"""Log-in rate limits and lock-out, kept in the shared cache (Redis in production).
+
+Two counters: failures per account (lock-out after ACCOUNTS_LOGIN_MAX_FAILURES within the
+window, for ACCOUNTS_LOCKOUT_MINUTES) and attempts per client address (slows down guessing
+across many accounts). Keys are hashed with the secret key so the cache never holds an email
+address or an IP address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def _digest(kind: str, value: str) -> str:
+    raw = f"{settings.SECRET_KEY}:{kind}:{value.strip().lower()}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _failures_key(email: str) -> str:
+    return f"accounts:login-failures:{_digest('email', email)}"
+
+
+def _lock_key(email: str) -> str:
+    return f"accounts:login-lock:{_digest('email', email)}"
+
+
+def _ip_key(ip: str | None) -> str:
+    return f"accounts:login-ip:{_digest('ip', ip or 'unknown')}"
+
+
+def _incr(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+@dataclass(frozen=True)
+class LoginGate:
+    allowed: bool
+    reason: str = ""  # "locked" or "rate_limited"
+
+
+def check_login_allowed(email: str, ip: str | None) -> LoginGate:
+    """Say whether a log-in attempt may be checked at all (before the password is looked at)."""
+    if cache.get(_lock_key(email)):
+        return LoginGate(False, "locked")
+    window = settings.ACCOUNTS_LOGIN_WINDOW_MINUTES * 60
+    if _incr(_ip_key(ip), window) > settings.ACCOUNTS_LOGIN_ATTEMPTS_PER_IP:
+        return LoginGate(False, "rate_limited")
+    return LoginGate(True)
+
+
+def register_login_failure(email: str) -> int:
+    """Count a failed password or second-factor code; lock the account once over the limit."""
+    window = settings.ACCOUNTS_LOGIN_WINDOW_MINUTES * 60
+    failures = _incr(_failures_key(email), window)
+    if failures >= settings.ACCOUNTS_LOGIN_MAX_FAILURES:
+        cache.set(_lock_key(email), 1, timeout=settings.ACCOUNTS_LOCKOUT_MINUTES * 60)
+        cache.delete(_failures_key(email))
+    return failures
+
+
+def clear_login_failures(email: str) -> None:
+    cache.delete(_failures_key(email))
+
+
+def is_locked(email: str) -> bool:
+    return bool(cache.get(_lock_key(email)))
