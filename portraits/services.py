@@ -437,13 +437,8 @@ def purge_expired_results(now: Any = None) -> int:
 
 def erase_subject_portraits(subject: Subject) -> ErasureReport:
     """The portraits app's eraser for the compliance cascade (DSAR, withdrawal, account deletion)."""
-    jobs = PortraitJob.objects.none()
-    if subject.job_ids:
-        jobs = jobs | PortraitJob.objects.filter(id__in=list(subject.job_ids))
-    if subject.user_id is not None:
-        jobs = jobs | PortraitJob.objects.filter(owner_id=subject.user_id)
     erased = portraits = objects = 0
-    for job in jobs.distinct():
+    for job in _subject_jobs(subject):
         receipt = erase_job(job, reason="subject_erasure", actor="system:compliance")
         erased += 1
         portraits += receipt.portraits_deleted
@@ -457,3 +452,46 @@ def erase_subject_portraits(subject: Subject) -> ErasureReport:
         systems=("database", "object_storage", "data_keys", "task_queue"),
         notes="Queued generation tasks find the job erased and do nothing; data keys are crypto-shredded.",
     )
+
+
+def _subject_jobs(subject: Subject) -> Any:
+    jobs = PortraitJob.objects.none()
+    if subject.job_ids:
+        jobs = jobs | PortraitJob.objects.filter(id__in=list(subject.job_ids))
+    if subject.user_id is not None:
+        jobs = jobs | PortraitJob.objects.filter(owner_id=subject.user_id)
+    return jobs.distinct().select_related("results_key").prefetch_related("portraits")
+
+
+def export_subject_portraits(subject: Subject) -> Any:
+    """The portraits app's part of an access or portability export: job facts and the portraits.
+
+    The original photo is never exported: it no longer exists once a job has ended.
+    """
+    from compliance.services import ExportPart
+
+    jobs_data: list[dict[str, Any]] = []
+    files: dict[str, bytes] = {}
+    for job in _subject_jobs(subject):
+        entry: dict[str, Any] = {
+            "id": str(job.id),
+            "status": job.status,
+            "style": job.style_slug,
+            "created_at": job.created_at.isoformat(),
+            "expires_at": job.expires_at.isoformat(),
+            "original_deleted_at": job.original_deleted_at.isoformat() if job.original_deleted_at else None,
+            "portraits": [],
+        }
+        if job.status == JobStatus.DONE:
+            for portrait in job.portraits.all():
+                extension = "jpg" if portrait.full_format == "jpeg" else portrait.full_format
+                path = f"portraits/{job.id}/portrait-{portrait.variant + 1}.{extension}"
+                try:
+                    files[path] = read_portrait_bytes(portrait, "full")
+                except crypto.KeyDestroyed:
+                    continue
+                entry["portraits"].append(
+                    {"id": str(portrait.id), "file": path, "width": portrait.width, "height": portrait.height}
+                )
+        jobs_data.append(entry)
+    return ExportPart(json_data={"portrait_jobs": jobs_data}, files=files)
