@@ -3,6 +3,7 @@ an outsider, and a second organisation with its own owner, admin and member."""
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,9 @@ def _clean_cache() -> Any:
 
 
 def make_user(email: str, *, first_name: str = "", staff: bool = False) -> User:
-    user = User(username=email, email=email, first_name=first_name, is_staff=staff, email_verified_at=timezone.now())
+    user = User(
+        username=email, email=email, first_name=first_name, is_staff=staff, email_verified_at=timezone.now()
+    )
     user.set_password(PASSWORD)
     user.save()
     return user
@@ -95,8 +98,8 @@ def logged_in_client(user: User) -> Client:
     return client
 
 
-@pytest.fixture(scope="session")
-def face_jpeg() -> bytes:
+@functools.cache
+def face_bytes() -> bytes:
     """A real face photo (scikit-image's astronaut) as JPEG."""
     from PIL import Image
     from skimage import data
@@ -104,6 +107,11 @@ def face_jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(data.astronaut()).save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
+
+
+@pytest.fixture
+def face_jpeg() -> bytes:
+    return face_bytes()
 
 
 def tiny_jpeg(colour: tuple[int, int, int] = (120, 140, 160), size: tuple[int, int] = (40, 50)) -> bytes:
@@ -134,7 +142,9 @@ def finish_job(job: Any, variants: int = 2) -> Any:
         )
         for index in range(variants)
     )
-    assert services.complete_job(str(job.id), GenerationResult(job_id=str(job.id), backend=Backend.STUDIO, portraits=images))
+    assert services.complete_job(
+        str(job.id), GenerationResult(job_id=str(job.id), backend=Backend.STUDIO, portraits=images)
+    )
     job.refresh_from_db()
     return job
 
@@ -156,7 +166,11 @@ def anonymous_job(face: bytes, owner: Any = None) -> Any:
 
     with TestCase.captureOnCommitCallbacks(execute=False):
         created = create_job(
-            photo=face, consent=consent_act(), client=ClientInfo(ip="203.0.113.9"), style_slug="corporate-grey", owner=owner
+            photo=face,
+            consent=consent_act(),
+            client=ClientInfo(ip="203.0.113.9"),
+            style_slug="corporate-grey",
+            owner=owner,
         )
     finish_job(created.job)
     return created

@@ -23,7 +23,9 @@ def _link(message, pattern: str) -> str:
     return text_match.group(0).replace("http://127.0.0.1:8000", "")
 
 
-def test_sign_up_hashes_with_argon2_and_emails_a_verification_link(client, django_capture_on_commit_callbacks, db):
+def test_sign_up_hashes_with_argon2_and_emails_a_verification_link(
+    client, django_capture_on_commit_callbacks, db
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("accounts:signup"),
@@ -79,7 +81,9 @@ def test_it_logs_in_and_out(client, db):
 
 def test_wrong_password_is_refused_and_audited_without_the_email(client, db):
     user = make_user("pat@example.com")
-    response = client.post(reverse("accounts:login"), {"email": "pat@example.com", "password": "nope nope nope"})
+    response = client.post(
+        reverse("accounts:login"), {"email": "pat@example.com", "password": "nope nope nope"}
+    )
     assert response.status_code == 400
     assert "do not match" in response.content.decode()
     event = AuditEvent.objects.get(action="account.login_failed")
@@ -92,7 +96,9 @@ def test_it_locks_the_account_after_repeated_failures_then_unlocks(client, db, s
     settings.ACCOUNTS_LOGIN_MAX_FAILURES = 3
     with time_machine.travel("2026-02-01 09:00Z", tick=False):
         for _ in range(3):
-            client.post(reverse("accounts:login"), {"email": "pat@example.com", "password": "wrong wrong wrong"})
+            client.post(
+                reverse("accounts:login"), {"email": "pat@example.com", "password": "wrong wrong wrong"}
+            )
         # Even the right password is refused while locked.
         response = client.post(reverse("accounts:login"), {"email": "pat@example.com", "password": PASSWORD})
         assert response.status_code == 429
@@ -131,7 +137,9 @@ def test_password_reset_by_email(client, db):
     response = client.get(link, follow=True)
     assert response.status_code == 200
     form_url = response.redirect_chain[-1][0]
-    response = client.post(form_url, {"new_password1": "a new long passphrase 7", "new_password2": "a new long passphrase 7"})
+    response = client.post(
+        form_url, {"new_password1": "a new long passphrase 7", "new_password2": "a new long passphrase 7"}
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("a new long passphrase 7")
