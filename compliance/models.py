@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -29,21 +30,26 @@ class ConsentDocument(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["kind", "version"], name="consent_document_kind_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="consent_document_kind_version")
+        ]
         ordering = ["kind", "-version"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} v{self.version}"
-
-    @staticmethod
-    def hash_text(text: str) -> str:
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.pop("_allow_update", False):
             raise ValueError("Consent documents are immutable; publish a new version instead.")
         self.sha256 = self.hash_text(self.text)
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("Consent documents are kept for as long as any record refers to them.")
+
+    @staticmethod
+    def hash_text(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class ConsentSubjectType(models.TextChoices):
@@ -66,6 +72,9 @@ class ConsentRecord(models.Model):
     subject_id = models.CharField(max_length=64, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     job_id = models.UUIDField(null=True, blank=True, db_index=True)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="records")
     document_kind = models.CharField(max_length=20, choices=ConsentKind.choices)
     document_version = models.PositiveIntegerField()
@@ -83,6 +92,9 @@ class ConsentRecord(models.Model):
 
     class Meta:
         ordering = ["-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.document_kind} v{self.document_version}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding and not kwargs.pop("_allow_update", False):
@@ -109,6 +121,15 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Append-only through the ORM; tampering below the ORM is what verify_chain() catches.
+        if not self._state.adding:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("Audit events are append-only; see compliance.audit.prune_events.")
+
 
 class AuditChainHead(models.Model):
     """A single row locked while appending, so concurrent writers cannot fork the chain."""
@@ -116,3 +137,332 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64, default="0" * 64)
     last_sequence = models.BigIntegerField(default=0)
+    # After pruning events past their retention, verification starts from this anchor.
+    anchor_hash = models.CharField(max_length=64, default="0" * 64)
+    anchor_sequence = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"audit chain head #{self.last_sequence}"
+
+
+# --- Data subject requests (GDPR Arts. 12, 15-22; CCPA 11 CCR 7020-7028).
+
+
+class DsarType(models.TextChoices):
+    ACCESS = "access", "Access (a copy of my data)"
+    ERASURE = "erasure", "Erasure (delete my data)"
+    PORTABILITY = "portability", "Portability (my data in a machine-readable file)"
+    RECTIFICATION = "rectification", "Rectification (correct my data)"
+    OBJECTION = "objection", "Objection (stop a processing)"
+
+
+#: Types fulfilled by software; the others are recorded for a person to handle.
+AUTOMATIC_DSAR_TYPES = frozenset({DsarType.ACCESS, DsarType.ERASURE, DsarType.PORTABILITY})
+
+
+class DsarStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Unverified"
+    VERIFIED = "verified", "Verified"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    DENIED = "denied", "Denied"
+
+
+class Jurisdiction(models.TextChoices):
+    """Where the requester lives decides the deadline; unknown means every deadline applies."""
+
+    UNKNOWN = "unknown", "Not stated (the strictest deadline applies)"
+    EU_UK = "eu_uk", "European Union, EEA or United Kingdom (GDPR)"
+    CALIFORNIA = "california", "California (CCPA/CPRA)"
+    OTHER_US = "other_us", "Elsewhere in the United States"
+    OTHER = "other", "Elsewhere"
+
+
+class DataSubjectRequest(models.Model):
+    """One rights request. The email is the requester's contact until the request is closed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request_type = models.CharField(max_length=20, choices=DsarType.choices)
+    status = models.CharField(
+        max_length=12, choices=DsarStatus.choices, default=DsarStatus.UNVERIFIED, db_index=True
+    )
+    email = models.EmailField(blank=True)
+    # Kept after the email is redacted, so duplicates and audit entries can still be linked.
+    email_sha256 = models.CharField(max_length=64, db_index=True)
+    jurisdiction = models.CharField(max_length=12, choices=Jurisdiction.choices, default=Jurisdiction.UNKNOWN)
+    details = models.TextField(blank=True)
+    job_reference = models.CharField(max_length=200, blank=True)
+
+    received_at = models.DateTimeField(db_index=True)
+    due_at = models.DateTimeField(db_index=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    denial_reason = models.TextField(blank=True)
+    resolution_note = models.TextField(blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+
+    # Verification: only a keyed hash of the code is stored.
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    codes_sent = models.PositiveSmallIntegerField(default=0)
+
+    # What the verified identity matched (ids only): {"user_id": 3, "job_ids": [...]}.
+    matched_subject = models.JSONField(default=dict, blank=True)
+    certificate = models.ForeignKey(
+        "DeletionCertificate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = "data subject request"
+
+    def __str__(self) -> str:
+        return f"{self.get_request_type_display().split(' (')[0]} request {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        return f"DSAR-{str(self.id)[:8].upper()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in {DsarStatus.COMPLETED, DsarStatus.DENIED}
+
+    @property
+    def is_automatic(self) -> bool:
+        return self.request_type in AUTOMATIC_DSAR_TYPES
+
+
+class DataExport(models.Model):
+    """An encrypted ZIP for an access or portability request, readable only through its link.
+
+    The key is part of the link and never stored: once the link expires and the object is
+    deleted, nothing readable is left, even in storage backups.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(
+        DataSubjectRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="exports"
+    )
+    storage_key = models.CharField(max_length=200)
+    key_sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"export {self.id}"
+
+
+# --- Erasure evidence.
+
+
+class DeletionCertificate(models.Model):
+    """What was erased, how and when: categories and counts, never the data itself."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=100, help_text="The request or job reference.")
+    reason = models.CharField(max_length=60)
+    scope = models.JSONField(default=dict, help_text="Per app: categories and counts erased.")
+    systems = models.JSONField(default=list)
+    method = models.TextField()
+    remains = models.TextField()
+    backups = models.TextField()
+    failures = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField()
+    completed_at = models.DateTimeField()
+    audit_hashes = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-completed_at"]
+
+    def __str__(self) -> str:
+        return f"Deletion certificate {self.reference}"
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.failures
+
+
+# --- Sub-processors (GDPR Art. 28(2),(4); BIPA 15(d) disclosure register).
+
+
+class SubProcessor(models.Model):
+    name = models.CharField(max_length=200)
+    purpose = models.CharField(max_length=300)
+    location = models.CharField(max_length=200)
+    transfer_safeguard = models.CharField(max_length=300)
+    data_categories = models.CharField(max_length=300, blank=True)
+    privacy_contact_email = models.EmailField(blank=True)
+    since = models.DateField()
+    until = models.DateField(null=True, blank=True, help_text="Set when we stop using it.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "sub-processor"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubprocessorRegisterVersion(models.Model):
+    """A published snapshot of the register. Organisations are notified of each one."""
+
+    version = models.PositiveIntegerField(unique=True)
+    published_at = models.DateTimeField()
+    change_summary = models.TextField()
+    entries = models.JSONField(default=list)
+    sha256 = models.CharField(max_length=64)
+    objection_deadline = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"Sub-processor register v{self.version}"
+
+
+class SubprocessorChangeNotice(models.Model):
+    register_version = models.ForeignKey(SubprocessorRegisterVersion, on_delete=models.PROTECT)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE)
+    recipients_count = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register_version", "organisation"], name="one_notice_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"notice of register v{self.register_version_id} to {self.organisation_id}"
+
+
+class SubprocessorObjection(models.Model):
+    register_version = models.ForeignKey(SubprocessorRegisterVersion, on_delete=models.PROTECT)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    reason = models.TextField()
+    raised_at = models.DateTimeField()
+    resolution = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"objection of {self.organisation_id} to register v{self.register_version_id}"
+
+
+class SubprocessorErasureNotice(models.Model):
+    """GDPR Art. 19 / CCPA 7022: each recipient is told about an erasure."""
+
+    certificate = models.ForeignKey(DeletionCertificate, on_delete=models.CASCADE, related_name="notices")
+    subprocessor_name = models.CharField(max_length=200)
+    method = models.CharField(max_length=100)
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.subprocessor_name}: {self.method}"
+
+
+# --- Records of processing (GDPR Art. 30).
+
+
+class ProcessingActivity(models.Model):
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=20, choices=[("controller", "Controller"), ("processor", "Processor")])
+    purpose = models.TextField()
+    legal_basis = models.TextField()
+    data_subjects = models.TextField()
+    data_categories = models.TextField()
+    recipients = models.TextField()
+    transfers = models.TextField()
+    retention = models.TextField()
+    security_measures = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "processing activities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Breach register (GDPR Arts. 33-34, Colorado incident response).
+
+
+class BreachStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CONTAINED = "contained", "Contained"
+    CLOSED = "closed", "Closed"
+
+
+class BreachIncident(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    detected_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=BreachStatus.choices, default=BreachStatus.OPEN)
+    affected_subjects_count = models.PositiveIntegerField(default=0)
+    authority_notified_at = models.DateTimeField(null=True, blank=True)
+    subjects_notified_at = models.DateTimeField(null=True, blank=True)
+    measures_taken = models.TextField(blank=True)
+    organisations = models.ManyToManyField(
+        "accounts.Organisation", through="BreachOrganisation", blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-detected_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def notification_deadline(self) -> datetime:
+        """GDPR Art. 33(1): the supervisory authority within 72 hours of becoming aware."""
+        return self.detected_at + timedelta(hours=72)
+
+
+class BreachOrganisation(models.Model):
+    incident = models.ForeignKey(BreachIncident, on_delete=models.CASCADE, related_name="affected")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE)
+    affected_subjects_count = models.PositiveIntegerField(default=0)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "organisation"], name="breach_organisation_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"organisation {self.organisation_id} in breach {self.incident_id}"
+
+
+# --- Data processing agreements (GDPR Art. 28(3)).
+
+
+class DpaAcceptance(models.Model):
+    """An organisation accepted one DPA version: who (by id and role), when, which text."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="dpa_acceptances"
+    )
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="+")
+    document_version = models.PositiveIntegerField()
+    document_sha256 = models.CharField(max_length=64)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    accepted_by_role = models.CharField(max_length=20)
+    accepted_at = models.DateTimeField()
+    ip_truncated = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+
+    def __str__(self) -> str:
+        return f"DPA v{self.document_version} accepted by organisation {self.organisation_id}"

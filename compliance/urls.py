@@ -1,11 +1,26 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from compliance import views
 
 app_name = "compliance"
-# Public pages; the compliance module fills these in.
 urlpatterns = [
-    path("privacy/", TemplateView.as_view(template_name="compliance/privacy.html"), name="privacy"),
-    path("privacy/retention/", TemplateView.as_view(template_name="compliance/privacy.html"), name="retention"),
-    path("privacy/requests/", TemplateView.as_view(template_name="compliance/privacy.html"), name="dsar"),
-    path("privacy/sub-processors/", TemplateView.as_view(template_name="compliance/privacy.html"), name="subprocessors"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("privacy/retention/", views.retention, name="retention"),
+    path("privacy/requests/", views.dsar, name="dsar"),
+    path("privacy/requests/<uuid:request_id>/", views.dsar_verify, name="dsar_verify"),
+    path("privacy/sub-processors/", views.subprocessors, name="subprocessors"),
+    path("privacy/exports/<uuid:export_id>/<str:key>/", views.export_download, name="export_download"),
+    path("privacy/certificates/<str:token>/", views.certificate_pdf, name="certificate_pdf"),
+    path("privacy/consent/history.json", views.consent_history, name="consent_history"),
+    path("privacy/consent/withdraw/", views.withdraw_consent, name="withdraw_consent"),
+    path("privacy/my-data.zip", views.my_data_export, name="my_data_export"),
+    path("privacy/dpa/<slug:slug>.pdf", views.dpa_pdf, name="dpa_pdf"),
+    path("privacy/dpa/<slug:slug>/accept/", views.dpa_accept, name="dpa_accept"),
+    path("privacy/staff/records-of-processing.pdf", views.ropa_pdf, name="ropa_pdf"),
+    path("privacy/staff/records-of-processing.csv", views.ropa_csv, name="ropa_csv"),
+    path(
+        "privacy/staff/certificates/<uuid:certificate_id>.pdf",
+        views.staff_certificate_pdf,
+        name="staff_certificate_pdf",
+    ),
 ]

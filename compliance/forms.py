@@ -1,0 +1,50 @@
+"""Public forms: data rights requests and their verification."""
+
+from __future__ import annotations
+
+from django import forms
+
+from compliance.models import DsarType, Jurisdiction
+
+
+class DsarForm(forms.Form):
+    email = forms.EmailField(
+        label="Your email address",
+        help_text="We send a code here to check it is yours. Use your account's address, if you have one.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    request_type = forms.ChoiceField(
+        label="What would you like us to do?", choices=DsarType.choices, widget=forms.RadioSelect
+    )
+    jurisdiction = forms.ChoiceField(
+        label="Where do you live?",
+        choices=Jurisdiction.choices,
+        initial=Jurisdiction.UNKNOWN,
+        required=False,
+        help_text="This only sets the legal deadline; we answer everyone as fast as we can.",
+    )
+    job_reference = forms.CharField(
+        label="Job token (optional)",
+        required=False,
+        max_length=200,
+        help_text="Used the site without an account? Paste the job token shown with your portraits so we can "
+        "find them.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    details = forms.CharField(
+        label="Anything else we should know (optional)",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For a correction or an objection, tell us what it is about.",
+    )
+
+
+class VerifyForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the email",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}
+        ),
+    )

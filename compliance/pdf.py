@@ -1,0 +1,54 @@
+"""The one module that renders PDFs (weasyprint). Templates live in templates/compliance/pdf/.
+
+No remote resources: the templates carry their own CSS and use system fonts, and the URL
+fetcher refuses anything that is not a local file, so rendering never touches the network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+
+def _no_network(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"PDF templates may not load {url!r}: no remote resources.")
+
+
+def render_pdf(template: str, context: dict[str, Any]) -> bytes:
+    """Render templates/compliance/pdf/<template> to PDF bytes."""
+    from weasyprint import HTML
+
+    html = render_to_string(
+        f"compliance/pdf/{template}",
+        {"company": settings.PROPORTRAIT_COMPANY_NAME, "rendered_at": timezone.now(), **context},
+    )
+    return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_no_network).write_pdf()
+
+
+def render_certificate(certificate: Any) -> bytes:
+    """The deletion certificate of one erasure."""
+    notices = list(certificate.notices.order_by("subprocessor_name"))
+    erased = (certificate.scope or {}).get("erased", {})
+    notes = (certificate.scope or {}).get("notes", {})
+    return render_pdf(
+        "certificate.html",
+        {"certificate": certificate, "erased": erased, "notes": notes, "notices": notices},
+    )
+
+
+def render_dpa(context: dict[str, Any]) -> bytes:
+    """An organisation's DPA; context from compliance.services.dpa_context()."""
+    return render_pdf("dpa.html", context)
+
+
+def render_ropa(rows: list[dict[str, str]], labels: list[tuple[str, str]]) -> bytes:
+    """The records of processing activities (Art. 30)."""
+    return render_pdf("ropa.html", {"rows": rows, "labels": labels})
+
+
+def render_cover_sheet(context: dict[str, Any]) -> bytes:
+    """The Art. 15 cover sheet that goes into every access export."""
+    return render_pdf("cover_sheet.html", context)

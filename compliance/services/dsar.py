@@ -1,0 +1,565 @@
+"""Data subject requests: receipt, verification, deadlines, fulfilment, closing.
+
+Lifecycle: unverified -> verified -> in_progress -> completed | denied (GDPR Art. 12,
+CCPA 11 CCR 7021-7022). Every state change is audited and emailed to the requester.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from compliance.audit import record_event
+from compliance.models import (
+    AUTOMATIC_DSAR_TYPES,
+    DataExport,
+    DataSubjectRequest,
+    DeletionCertificate,
+    DsarStatus,
+    DsarType,
+    Jurisdiction,
+)
+from compliance.services.erasure import Subject, erase_subject
+from compliance.services.exports import export_subject_data
+from proportrait.emails import send_email
+
+logger = logging.getLogger(__name__)
+
+
+class DsarError(Exception):
+    """A request cannot go where it was asked to; `code` is the API error code."""
+
+    def __init__(self, code: str, message: str, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+
+
+# --- Deadlines.
+
+
+def add_calendar_months(moment: datetime, months: int) -> datetime:
+    """Same day `months` later, or the month's last day when it is shorter (Jan 31 -> Feb 28/29)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+GDPR_JURISDICTIONS = {Jurisdiction.EU_UK, Jurisdiction.UNKNOWN, Jurisdiction.OTHER}
+US_JURISDICTIONS = {Jurisdiction.CALIFORNIA, Jurisdiction.OTHER_US, Jurisdiction.UNKNOWN, Jurisdiction.OTHER}
+
+
+def due_date(received_at: datetime, jurisdiction: str) -> datetime:
+    """The earliest deadline among the laws that may apply: one calendar month (GDPR Art. 12(3),
+    not 30 days) and 45 days (CCPA 7021(b)); when we do not know where the person lives, both."""
+    candidates = []
+    if jurisdiction in GDPR_JURISDICTIONS:
+        candidates.append(add_calendar_months(received_at, 1))
+    if jurisdiction in US_JURISDICTIONS:
+        candidates.append(received_at + timedelta(days=45))
+    return min(candidates)
+
+
+def extended_due_date(due_at: datetime, jurisdiction: str) -> datetime:
+    """GDPR allows two further months, CCPA 45 further days; the earliest applicable wins."""
+    candidates = []
+    if jurisdiction in GDPR_JURISDICTIONS:
+        candidates.append(add_calendar_months(due_at, 2))
+    if jurisdiction in US_JURISDICTIONS:
+        candidates.append(due_at + timedelta(days=45))
+    return min(candidates)
+
+
+def days_left(request: DataSubjectRequest, now: datetime | None = None) -> int:
+    """Whole days until the deadline; negative once overdue."""
+    remaining = request.due_at - (now or timezone.now())
+    return remaining.days
+
+
+# --- Helpers.
+
+
+def email_digest(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def _code_digest(request_id: Any, code: str) -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"dsar:{request_id}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _actor(request: DataSubjectRequest) -> str:
+    return f"dsar:{request.id}"
+
+
+def _notify(request: DataSubjectRequest, name: str, *, to: str = "", **context: Any) -> None:
+    address = to or request.email
+    if not address:
+        return
+    send_email(
+        name,
+        [address],
+        {
+            "request": request,
+            "reference": request.reference,
+            "request_type": request.get_request_type_display(),
+            "status": request.get_status_display(),
+            "due_at": request.due_at,
+            "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
+            "company": settings.PROPORTRAIT_COMPANY_NAME,
+            **context,
+        },
+    )
+
+
+def _issue_code(request: DataSubjectRequest) -> str:
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    now = timezone.now()
+    request.code_hash = _code_digest(request.id, code)
+    request.code_expires_at = now + timedelta(minutes=settings.COMPLIANCE_DSAR_CODE_MINUTES)
+    request.code_attempts = 0
+    request.code_sent_at = now
+    request.codes_sent += 1
+    request.save(
+        update_fields=["code_hash", "code_expires_at", "code_attempts", "code_sent_at", "codes_sent"]
+    )
+    return code
+
+
+def _verify_url(request: DataSubjectRequest) -> str:
+    return settings.SITE_URL + reverse("compliance:dsar_verify", args=[request.id])
+
+
+def _check_rate(ip: str | None) -> None:
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{ip or 'unknown'}".encode()).hexdigest()[:32]
+    key = f"compliance:dsar-rate:{digest}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count > settings.COMPLIANCE_DSAR_REQUESTS_PER_HOUR:
+        raise DsarError(
+            "rate_limited",
+            "Too many requests from your network. Please try again in an hour.",
+            http_status=429,
+        )
+
+
+def _find_duplicate(email_sha256: str, request_type: str, now: datetime) -> DataSubjectRequest | None:
+    # Unverified and denied requests are not linked to: anyone can type someone else's email.
+    window = now - timedelta(days=settings.COMPLIANCE_DSAR_DUPLICATE_WINDOW_DAYS)
+    return (
+        DataSubjectRequest.objects.filter(
+            email_sha256=email_sha256,
+            request_type=request_type,
+            received_at__gte=window,
+            duplicate_of__isnull=True,
+        )
+        .exclude(status__in=[DsarStatus.UNVERIFIED, DsarStatus.DENIED])
+        .order_by("received_at")
+        .first()
+    )
+
+
+# --- Receipt and verification.
+
+
+def create_request(
+    *,
+    email: str,
+    request_type: str,
+    details: str = "",
+    job_reference: str = "",
+    jurisdiction: str = Jurisdiction.UNKNOWN,
+    ip: str | None = None,
+) -> DataSubjectRequest:
+    """Record a request, email its receipt with a verification code, and return it."""
+    _check_rate(ip)
+    if request_type not in DsarType.values:
+        raise DsarError("invalid_request", f"request_type must be one of: {', '.join(DsarType.values)}.")
+    if jurisdiction not in Jurisdiction.values:
+        raise DsarError("invalid_request", f"jurisdiction must be one of: {', '.join(Jurisdiction.values)}.")
+    email = email.strip()
+    if not email or "@" not in email:
+        raise DsarError("invalid_request", "Please give the email address we can reach you at.")
+    now = timezone.now()
+    digest = email_digest(email)
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.create(
+            request_type=request_type,
+            email=email,
+            email_sha256=digest,
+            jurisdiction=jurisdiction,
+            details=details.strip()[:5000],
+            job_reference=job_reference.strip()[:200],
+            received_at=now,
+            due_at=due_date(now, jurisdiction),
+            duplicate_of=_find_duplicate(digest, request_type, now),
+        )
+        code = _issue_code(request)
+        record_event(
+            "dsar.received",
+            actor=_actor(request),
+            object_type="dsar",
+            object_id=str(request.id),
+            data={
+                "type": request_type,
+                "jurisdiction": jurisdiction,
+                "due_at": request.due_at.isoformat(),
+                "duplicate_of": str(request.duplicate_of_id) if request.duplicate_of_id else None,
+            },
+        )
+        _notify(
+            request,
+            "dsar-received",
+            code=code,
+            code_minutes=settings.COMPLIANCE_DSAR_CODE_MINUTES,
+            verify_url=_verify_url(request),
+            duplicate_of=request.duplicate_of,
+        )
+    return request
+
+
+def resend_code(request_id: Any) -> DataSubjectRequest:
+    """Email a fresh code; rate limited per request (spacing and a total)."""
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
+        if request.status != DsarStatus.UNVERIFIED:
+            raise DsarError("already_verified", "This request is already verified.")
+        now = timezone.now()
+        if request.codes_sent >= settings.COMPLIANCE_DSAR_MAX_CODES:
+            raise DsarError(
+                "rate_limited",
+                "We have sent the most codes we can for this request. Please submit a new request.",
+                http_status=429,
+            )
+        if request.code_sent_at and now - request.code_sent_at < timedelta(
+            seconds=settings.COMPLIANCE_DSAR_RESEND_SECONDS
+        ):
+            raise DsarError(
+                "rate_limited",
+                "We sent a code a moment ago. Please wait a minute, then ask again.",
+                http_status=429,
+            )
+        code = _issue_code(request)
+        record_event("dsar.code_resent", actor=_actor(request), object_type="dsar", object_id=str(request.id))
+        _notify(
+            request,
+            "dsar-code",
+            code=code,
+            code_minutes=settings.COMPLIANCE_DSAR_CODE_MINUTES,
+            verify_url=_verify_url(request),
+        )
+    return request
+
+
+def verify_request(request_id: Any, code: str) -> DataSubjectRequest:
+    """Check the emailed code. Raises DsarError (invalid_code, code_expired, too_many_attempts,
+    already_verified); on success matches the identity to our data and queues fulfilment."""
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
+        if request.status != DsarStatus.UNVERIFIED:
+            raise DsarError("already_verified", "This request is already verified.")
+        if request.code_attempts >= settings.COMPLIANCE_DSAR_CODE_MAX_ATTEMPTS:
+            raise DsarError("too_many_attempts", "Too many wrong codes. Ask for a new code and try again.")
+        if not request.code_expires_at or timezone.now() > request.code_expires_at:
+            raise DsarError("code_expired", "This code has expired. Ask for a new code and try again.")
+        if not hmac.compare_digest(request.code_hash, _code_digest(request.id, (code or "").strip())):
+            request.code_attempts += 1
+            request.save(update_fields=["code_attempts"])
+            left = settings.COMPLIANCE_DSAR_CODE_MAX_ATTEMPTS - request.code_attempts
+            record_event(
+                "dsar.code_rejected", actor=_actor(request), object_type="dsar", object_id=str(request.id)
+            )
+            raise DsarError("invalid_code", f"That code is not right. You have {left} tries left.")
+        request.status = DsarStatus.VERIFIED
+        request.verified_at = timezone.now()
+        request.code_hash = ""
+        request.matched_subject = _match_identity(request)
+        request.save(update_fields=["status", "verified_at", "code_hash", "matched_subject"])
+        record_event(
+            "dsar.verified",
+            actor=_actor(request),
+            object_type="dsar",
+            object_id=str(request.id),
+            data={"matched": request.matched_subject},
+        )
+        _notify(request, "dsar-verified")
+        if request.duplicate_of_id and request.duplicate_of.status != DsarStatus.DENIED:
+            _close(
+                request,
+                DsarStatus.COMPLETED,
+                actor=_actor(request),
+                resolution_note=f"This request repeats {request.duplicate_of.reference}, which covers it.",
+            )
+        elif request.request_type in AUTOMATIC_DSAR_TYPES:
+            from compliance import tasks
+
+            request_pk = str(request.id)
+            transaction.on_commit(lambda: tasks.fulfil_request.delay(request_pk))
+    return request
+
+
+# --- Identity matching: only data the verified email (or a proven job token) leads to.
+
+JobResolver = Callable[[str], "str | None"]
+_JOB_RESOLVERS: list[JobResolver] = []
+
+
+def register_job_resolver(resolver: JobResolver) -> None:
+    """portraits may register a function: job token -> job id (or None when it proves nothing)."""
+    _JOB_RESOLVERS.append(resolver)
+
+
+def _default_job_resolver(reference: str) -> str | None:
+    # Without a registered resolver, a job token proves possession if its SHA-256 is the job's
+    # token hash. A bare job id proves nothing and matches nothing.
+    try:
+        job_model = apps.get_model("portraits", "PortraitJob")
+    except LookupError:
+        return None
+    digest = hashlib.sha256(reference.encode()).hexdigest()
+    job_id = job_model.objects.filter(token_hash=digest).values_list("id", flat=True).first()
+    return str(job_id) if job_id else None
+
+
+def resolve_job_reference(reference: str) -> str | None:
+    reference = reference.strip()
+    if not reference:
+        return None
+    for resolver in _JOB_RESOLVERS:
+        job_id = resolver(reference)
+        if job_id:
+            return str(job_id)
+    return _default_job_resolver(reference)
+
+
+def _match_identity(request: DataSubjectRequest) -> dict[str, Any]:
+    user = get_user_model().objects.filter(email__iexact=request.email).first()
+    job_id = resolve_job_reference(request.job_reference) if request.job_reference else None
+    return {"user_id": user.pk if user else None, "job_ids": [job_id] if job_id else []}
+
+
+def subject_for(request: DataSubjectRequest) -> Subject:
+    matched = request.matched_subject or {}
+    return Subject(
+        user_id=matched.get("user_id"),
+        email=request.email,
+        job_ids=tuple(matched.get("job_ids") or ()),
+    )
+
+
+# --- Transitions.
+
+_ALLOWED = {
+    DsarStatus.UNVERIFIED: {DsarStatus.VERIFIED, DsarStatus.DENIED},
+    DsarStatus.VERIFIED: {DsarStatus.IN_PROGRESS, DsarStatus.COMPLETED, DsarStatus.DENIED},
+    DsarStatus.IN_PROGRESS: {DsarStatus.COMPLETED, DsarStatus.DENIED},
+}
+
+
+def _move(request: DataSubjectRequest, to: str, *, actor: str, **fields: Any) -> None:
+    """Claim the transition with a filtered update, so two workers never both run it."""
+    if to not in _ALLOWED.get(request.status, set()):
+        raise DsarError(
+            "invalid_transition", f"A {request.get_status_display().lower()} request cannot become {to}."
+        )
+    changed = DataSubjectRequest.objects.filter(pk=request.pk, status=request.status).update(
+        status=to, **fields
+    )
+    if changed != 1:
+        raise DsarError("invalid_transition", "The request changed meanwhile; reload and try again.")
+    previous = request.status
+    request.status = to
+    for name, value in fields.items():
+        setattr(request, name, value)
+    record_event(
+        f"dsar.{to}",
+        actor=actor,
+        object_type="dsar",
+        object_id=str(request.id),
+        data={"from": previous},
+    )
+
+
+def _close(request: DataSubjectRequest, to: str, *, actor: str, to_email: str = "", **fields: Any) -> None:
+    _move(request, to, actor=actor, closed_at=timezone.now(), **fields)
+    template = "dsar-completed" if to == DsarStatus.COMPLETED else "dsar-denied"
+    _notify(request, template, to=to_email, **_completion_links(request))
+
+
+def _completion_links(request: DataSubjectRequest) -> dict[str, Any]:
+    links: dict[str, Any] = {}
+    if request.certificate_id:
+        links["certificate_url"] = certificate_url(request.certificate_id)
+    return links
+
+
+def certificate_url(certificate_id: Any) -> str:
+    token = signing.dumps(str(certificate_id), salt="compliance.certificate")
+    return settings.SITE_URL + reverse("compliance:certificate_pdf", args=[token])
+
+
+def start_request(request: DataSubjectRequest, *, actor: str) -> DataSubjectRequest:
+    """Staff take a manual request (rectification, objection) into work."""
+    with transaction.atomic():
+        _move(request, DsarStatus.IN_PROGRESS, actor=actor, started_at=timezone.now())
+        _notify(request, "dsar-in-progress")
+    return request
+
+
+def complete_request(request: DataSubjectRequest, *, note: str, actor: str) -> DataSubjectRequest:
+    """Staff close a manual request, saying what was done."""
+    if not note.strip():
+        raise DsarError("reason_required", "Say what was done; the requester receives this note.")
+    with transaction.atomic():
+        _close(request, DsarStatus.COMPLETED, actor=actor, resolution_note=note.strip())
+    return request
+
+
+def deny_request(request: DataSubjectRequest, *, reason: str, actor: str) -> DataSubjectRequest:
+    """Refuse a request (e.g. manifestly unfounded); the reason is sent to the requester."""
+    if not reason.strip():
+        raise DsarError("reason_required", "A denial needs a reason; the requester receives it.")
+    with transaction.atomic():
+        _close(request, DsarStatus.DENIED, actor=actor, denial_reason=reason.strip())
+    return request
+
+
+def extend_request(request: DataSubjectRequest, *, reason: str, actor: str) -> DataSubjectRequest:
+    """Extend the deadline once, before it passes, with a reason the requester is told (Art. 12(3))."""
+    if not reason.strip():
+        raise DsarError("reason_required", "An extension needs a reason; the requester receives it.")
+    if not request.is_open:
+        raise DsarError("invalid_transition", "A closed request cannot be extended.")
+    if request.extended_at:
+        raise DsarError("already_extended", "This request has already been extended once.")
+    now = timezone.now()
+    if now > request.due_at:
+        raise DsarError("overdue", "The deadline has passed; an extension must be given before it.")
+    new_due = extended_due_date(request.due_at, request.jurisdiction)
+    with transaction.atomic():
+        changed = DataSubjectRequest.objects.filter(pk=request.pk, extended_at__isnull=True).update(
+            due_at=new_due, extended_at=now, extension_reason=reason.strip()
+        )
+        if changed != 1:
+            raise DsarError("already_extended", "This request has already been extended once.")
+        previous_due = request.due_at
+        request.due_at, request.extended_at, request.extension_reason = new_due, now, reason.strip()
+        record_event(
+            "dsar.extended",
+            actor=actor,
+            object_type="dsar",
+            object_id=str(request.id),
+            data={"from_due_at": previous_due.isoformat(), "due_at": new_due.isoformat()},
+        )
+        _notify(request, "dsar-extended", reason=request.extension_reason)
+    return request
+
+
+# --- Fulfilment (runs in a Celery task once verified).
+
+
+def fulfil_request(request_id: Any) -> DataSubjectRequest:
+    """Run an access, portability or erasure request end to end; idempotent per request."""
+    request = DataSubjectRequest.objects.get(pk=request_id)
+    if request.status != DsarStatus.VERIFIED or request.request_type not in AUTOMATIC_DSAR_TYPES:
+        return request
+    actor = _actor(request)
+    email = request.email  # the erasure below removes it from our records
+    with transaction.atomic():
+        _move(request, DsarStatus.IN_PROGRESS, actor=actor, started_at=timezone.now())
+        _notify(request, "dsar-in-progress")
+    subject = subject_for(request)
+    if request.request_type == DsarType.ERASURE:
+        certificate = erase_subject(subject, reason="dsar_erasure", actor=actor, reference=request.reference)
+        DataSubjectRequest.objects.filter(pk=request.pk).update(certificate=certificate)
+        request.certificate = certificate
+        if certificate.failures:
+            record_event(
+                "dsar.stalled",
+                actor=actor,
+                object_type="dsar",
+                object_id=str(request.id),
+                data={"failures": certificate.failures},
+            )
+            return request
+        with transaction.atomic():
+            _close(
+                request,
+                DsarStatus.COMPLETED,
+                actor=actor,
+                to_email=email,
+                resolution_note="Erased; see the deletion certificate.",
+            )
+            redact_request(request)
+        return request
+
+    archive = export_subject_data(subject, reference=request.reference, actor=actor)
+    with transaction.atomic():
+        export, link = store_export(archive, request=request)
+        _move(
+            request,
+            DsarStatus.COMPLETED,
+            actor=actor,
+            closed_at=timezone.now(),
+            resolution_note="Your data is ready to download.",
+        )
+        _notify(request, "dsar-completed", download_url=link, download_expires_at=export.expires_at)
+    return request
+
+
+def store_export(archive: bytes, *, request: DataSubjectRequest | None = None) -> tuple[DataExport, str]:
+    """Encrypt and store an export ZIP; returns the record and its short-lived download link."""
+    from compliance import storage
+
+    export = DataExport(
+        request=request,
+        size_bytes=len(archive),
+        expires_at=timezone.now() + timedelta(hours=settings.COMPLIANCE_EXPORT_LINK_HOURS),
+    )
+    key, raw_key = storage.store_encrypted(f"{export.id}.zip.enc", archive)
+    export.storage_key = key
+    export.key_sha256 = storage.key_digest(raw_key)
+    export.save()
+    url = settings.SITE_URL + reverse(
+        "compliance:export_download", args=[export.id, storage.encode_key(raw_key)]
+    )
+    return export, url
+
+
+def redact_request(request: DataSubjectRequest) -> None:
+    """Remove the requester's contact and free text; the record of the request stays (CCPA 7101)."""
+    DataSubjectRequest.objects.filter(email_sha256=request.email_sha256).update(
+        email="", details="", job_reference=""
+    )
+    request.email, request.details, request.job_reference = "", "", ""
+
+
+def certificate_for_token(token: str) -> DeletionCertificate | None:
+    max_age = timedelta(days=settings.COMPLIANCE_CERTIFICATE_LINK_DAYS)
+    try:
+        certificate_id = signing.loads(token, salt="compliance.certificate", max_age=max_age)
+    except signing.BadSignature:
+        return None
+    return DeletionCertificate.objects.filter(pk=certificate_id).first()

@@ -1,0 +1,217 @@
+"""The erasure cascade (GDPR Arts. 17 and 19, CCPA 11 CCR 7022) and its deletion certificate.
+
+Every app declares what it holds about a subject by registering an eraser in its
+AppConfig.ready(); erase_subject() runs them all, tells every sub-processor, and leaves a
+certificate whose audit hashes prove the work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from compliance.audit import record_event
+from compliance.models import DeletionCertificate, SubProcessor, SubprocessorErasureNotice
+from proportrait.emails import send_email
+
+logger = logging.getLogger(__name__)
+
+
+class ErasureScope:
+    """How much of a subject an erasure covers."""
+
+    #: Everything we hold (erasure request, account or organisation deletion).
+    EVERYTHING = "everything"
+    #: Photos, portraits, their keys and derived data only (consent withdrawn); accounts stay.
+    BIOMETRIC = "biometric"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who an erasure or export is for. Any field may be empty; erasers act on what they recognise.
+
+    - user_id: an account (and through it, its memberships and jobs);
+    - email: the contact address (invitations, requests not linked to an account);
+    - job_ids: anonymous jobs whose holder proved possession;
+    - organisation_id: an organisation being deleted as a whole;
+    - scope: ErasureScope.EVERYTHING, or ErasureScope.BIOMETRIC for a consent withdrawal, where
+      erasers remove photos and portraits and keep accounts and memberships.
+    """
+
+    user_id: int | None = None
+    email: str = ""
+    job_ids: tuple[str, ...] = ()
+    organisation_id: int | None = None
+    scope: str = ErasureScope.EVERYTHING
+
+
+@dataclass
+class ErasureReport:
+    """What one eraser removed: categories and counts only, never the data."""
+
+    app: str
+    categories: dict[str, int] = field(default_factory=dict)
+    systems: tuple[str, ...] = ("database",)
+    notes: str = ""
+
+
+Eraser = Callable[[Subject], ErasureReport]
+_ERASERS: dict[str, tuple[int, Eraser]] = {}
+
+# Order matters: rows that point at an account must be erased (with their storage objects and
+# keys) before the account itself goes, or a database cascade would drop the rows and leave the
+# objects and keys behind.
+DEFAULT_ORDER = {"compliance": 10, "portraits": 50, "accounts": 90}
+
+
+def register_eraser(name: str, eraser: Eraser, *, order: int | None = None) -> None:
+    """Called from each app's AppConfig.ready(). The eraser must be idempotent.
+
+    Erasers run by `order` (lower first); accounts runs last by default.
+    """
+    _ERASERS[name] = (order if order is not None else DEFAULT_ORDER.get(name, 70), eraser)
+
+
+def unregister_eraser(name: str) -> None:
+    _ERASERS.pop(name, None)
+
+
+def registered_erasers() -> dict[str, Eraser]:
+    """Erasers by name, in the order erase_subject() runs them."""
+    return {name: eraser for name, (_, eraser) in sorted(_ERASERS.items(), key=lambda item: item[1][0])}
+
+
+ERASURE_METHOD = (
+    "Database rows deleted. Encrypted storage objects deleted, and their AES-256 data keys wiped "
+    "(crypto-shredding), so that copies in storage backups can never be decrypted. Queued tasks for "
+    "the subject revoked and cached entries removed."
+)
+WHAT_REMAINS = (
+    "A minimal audit record: event ids, times, opaque references and SHA-256 hashes that prove the "
+    "erasure happened. It holds no name, email, photo or portrait. This certificate itself holds "
+    "categories and counts only."
+)
+BACKUPS = (
+    "Database backups roll off on their own schedule; any copy of an encrypted object in a storage "
+    "backup is unreadable because its key no longer exists."
+)
+
+
+def _subject_summary(subject: Subject) -> dict[str, object]:
+    # Ids only: the audit log never takes an email.
+    return {
+        "user_id": subject.user_id,
+        "job_count": len(subject.job_ids),
+        "organisation_id": subject.organisation_id,
+        "has_email": bool(subject.email),
+        "scope": subject.scope,
+    }
+
+
+def erase_subject(subject: Subject, *, reason: str, actor: str, reference: str = "") -> DeletionCertificate:
+    """Erase everything the registered apps hold about `subject`; return the deletion certificate.
+
+    Each eraser runs in its own transaction: one that fails is recorded on the certificate
+    (which then says it is incomplete) and does not stop the others. Every active sub-processor
+    gets an erasure notice (emailed where it has a privacy contact), as Art. 19 asks.
+    """
+    started_at = timezone.now()
+    reference = reference or f"erasure:{started_at:%Y%m%dT%H%M%S}"
+    hashes = [
+        record_event(
+            "erasure.started",
+            actor=actor,
+            object_type="erasure",
+            object_id=reference,
+            data={"reason": reason, **_subject_summary(subject)},
+        ).hash
+    ]
+    scope: dict[str, dict[str, int]] = {}
+    systems: set[str] = set()
+    failures: list[str] = []
+    notes: dict[str, str] = {}
+    for name, eraser in registered_erasers().items():
+        try:
+            with transaction.atomic():
+                report = eraser(subject)
+        except Exception:
+            # The certificate must not claim what did not happen; staff see the failure in the admin.
+            logger.exception("eraser %s failed for %s", name, reference)
+            failures.append(name)
+            event = record_event(
+                "erasure.eraser_failed",
+                actor=actor,
+                object_type="erasure",
+                object_id=reference,
+                data={"eraser": name},
+            )
+            hashes.append(event.hash)
+            continue
+        scope[name] = dict(report.categories)
+        systems.update(report.systems)
+        if report.notes:
+            notes[name] = report.notes
+        hashes.append(
+            record_event(
+                "erasure.eraser_completed",
+                actor=actor,
+                object_type="erasure",
+                object_id=reference,
+                data={"eraser": name, "categories": report.categories},
+            ).hash
+        )
+
+    subprocessors = list(SubProcessor.objects.filter(until__isnull=True))
+    if subprocessors:
+        systems.add("sub-processors")
+    completed_at = timezone.now()
+    with transaction.atomic():
+        certificate = DeletionCertificate.objects.create(
+            reference=reference,
+            reason=reason,
+            scope={"erased": scope, "notes": notes},
+            systems=sorted(systems),
+            method=ERASURE_METHOD,
+            remains=WHAT_REMAINS,
+            backups=BACKUPS,
+            failures=failures,
+            started_at=started_at,
+            completed_at=completed_at,
+            audit_hashes=[],
+        )
+        for processor in subprocessors:
+            method = (
+                "email to privacy contact" if processor.privacy_contact_email else "recorded in notice log"
+            )
+            SubprocessorErasureNotice.objects.create(
+                certificate=certificate,
+                subprocessor_name=processor.name,
+                method=method,
+                recorded_at=completed_at,
+            )
+            if processor.privacy_contact_email:
+                send_email(
+                    "subprocessor-erasure-notice",
+                    [processor.privacy_contact_email],
+                    {"processor": processor, "certificate": certificate},
+                )
+        hashes.append(
+            record_event(
+                "erasure.completed",
+                actor=actor,
+                object_type="deletion_certificate",
+                object_id=str(certificate.id),
+                data={
+                    "reference": reference,
+                    "subprocessors_notified": len(subprocessors),
+                    "failures": failures,
+                },
+            ).hash
+        )
+        certificate.audit_hashes = hashes
+        DeletionCertificate.objects.filter(pk=certificate.pk).update(audit_hashes=hashes)
+    return certificate

@@ -1,0 +1,181 @@
+"""Access and portability exports (GDPR Arts. 15 and 20, CCPA right to know).
+
+Each app contributes its part through a registered exporter; export_subject_data() assembles
+one ZIP: data.json in a documented schema (docs/compliance/export-schema.md), the files
+(portraits), schema.json and an Art. 15 cover sheet as PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import posixpath
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from compliance.audit import record_event
+from compliance.services.erasure import Subject
+
+EXPORT_SCHEMA_ID = "proportrait.subject-export/1"
+
+
+@dataclass
+class ExportPart:
+    """One app's share of an export: JSON-ready data and files by relative path."""
+
+    json_data: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+Exporter = Callable[[Subject], ExportPart]
+_EXPORTERS: dict[str, Exporter] = {}
+
+
+def register_exporter(name: str, exporter: Exporter) -> None:
+    """Called from each app's AppConfig.ready(), next to register_eraser()."""
+    _EXPORTERS[name] = exporter
+
+
+def unregister_exporter(name: str) -> None:
+    _EXPORTERS.pop(name, None)
+
+
+def registered_exporters() -> dict[str, Exporter]:
+    return dict(_EXPORTERS)
+
+
+EXPORT_JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": EXPORT_SCHEMA_ID,
+    "title": "ProPortrait AI export of one person's data",
+    "type": "object",
+    "required": ["schema", "generated_at", "reference", "parts", "files"],
+    "properties": {
+        "schema": {"const": EXPORT_SCHEMA_ID},
+        "generated_at": {"type": "string", "format": "date-time"},
+        "reference": {"type": "string", "description": "The request reference (DSAR-...) or 'account'."},
+        "parts": {
+            "type": "object",
+            "description": "One key per app (accounts, portraits, compliance); each app documents its keys.",
+            "additionalProperties": {"type": "object"},
+        },
+        "files": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "part", "bytes", "sha256"],
+                "properties": {
+                    "path": {"type": "string", "description": "Path inside the ZIP, under files/."},
+                    "part": {"type": "string"},
+                    "bytes": {"type": "integer"},
+                    "sha256": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _safe_path(part: str, name: str) -> str:
+    # Exporters name their files; keep them inside files/<part>/ whatever they return.
+    cleaned = posixpath.normpath("/" + name.replace("\\", "/")).lstrip("/")
+    return f"files/{part}/{cleaned}"
+
+
+def art15_context(subject: Subject) -> dict[str, Any]:
+    """Everything GDPR Art. 15(1)-(2) asks us to say besides the data itself."""
+    from compliance.models import SubProcessor
+    from compliance.services.retention import retention_schedule
+
+    return {
+        "company": settings.PROPORTRAIT_COMPANY_NAME,
+        "company_address": settings.PROPORTRAIT_COMPANY_ADDRESS,
+        "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
+        "authority": settings.PROPORTRAIT_SUPERVISORY_AUTHORITY,
+        "purposes": [
+            "Generate professional portraits from the photo you uploaded (then destroy the photo).",
+            "Run your account or your organisation's headshot programme, if you have one.",
+            "Keep proof of your consent and of our answers to your requests (legal obligation).",
+            "Keep the service secure (audit log without personal data).",
+        ],
+        "categories": [
+            "Account data: email address, name, login and two-factor settings.",
+            "Organisation membership: organisation, role, headshot status.",
+            "Portraits generated from your photo (the photo itself is destroyed within minutes).",
+            "Consent records: document version and hash, typed name, truncated IP address, browser.",
+            "Data rights requests you made.",
+        ],
+        "recipients": list(SubProcessor.objects.filter(until__isnull=True)),
+        "retention": retention_schedule()["entries"],
+        "rights": [
+            "Access (Art. 15) and a portable copy (Art. 20)",
+            "Rectification (Art. 16)",
+            "Erasure (Art. 17)",
+            "Restriction (Art. 18) and objection (Art. 21)",
+            "Withdraw consent at any time, as easily as you gave it (Art. 7(3))",
+            "California residents: know, delete, correct, and not to be discriminated against for asking",
+        ],
+        "source": "All of it comes from you (or, for team members, from the organisation that invited you). "
+        "We do not buy data or receive it from third parties. No automated decision with legal effect "
+        "is made about you.",
+        "subject_summary": {"has_account": subject.user_id is not None, "job_count": len(subject.job_ids)},
+    }
+
+
+def export_subject_data(subject: Subject, *, reference: str = "account", actor: str = "system") -> bytes:
+    """Build the ZIP for one subject from every registered exporter. Returns the ZIP bytes.
+
+    The ZIP is built in memory and never written unencrypted; callers store it through
+    compliance.storage (encrypted) or stream it straight to the authenticated account holder.
+    """
+    from compliance.pdf import render_cover_sheet
+
+    generated_at = timezone.now()
+    parts: dict[str, Any] = {}
+    files: list[tuple[str, str, bytes]] = []
+    for name, exporter in sorted(registered_exporters().items()):
+        part = exporter(subject)
+        parts[name] = part.json_data
+        files += [(name, _safe_path(name, path), content) for path, content in sorted(part.files.items())]
+    document = {
+        "schema": EXPORT_SCHEMA_ID,
+        "generated_at": generated_at.isoformat(),
+        "reference": reference,
+        "parts": parts,
+        "files": [
+            {"path": path, "part": part, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+            for part, path, content in files
+        ],
+    }
+    cover = render_cover_sheet(
+        {**art15_context(subject), "reference": reference, "generated_at": generated_at}
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(document, indent=2, ensure_ascii=False, default=str))
+        archive.writestr("schema.json", json.dumps(EXPORT_JSON_SCHEMA, indent=2))
+        archive.writestr("cover-sheet.pdf", cover)
+        archive.writestr(
+            "README.txt",
+            "Your data from ProPortrait AI.\n\n"
+            "cover-sheet.pdf  what we do with your data and your rights (GDPR Art. 15)\n"
+            "data.json        your data, structured (schema in schema.json)\n"
+            "files/           your portraits and other files, listed with their SHA-256 in data.json\n",
+        )
+        for _part, path, content in files:
+            # Images are already compressed; storing them avoids wasted CPU.
+            archive.writestr(path, content, compress_type=zipfile.ZIP_STORED)
+    record_event(
+        "export.created",
+        actor=actor,
+        object_type="export",
+        object_id=reference,
+        data={"parts": sorted(parts), "files": len(files)},
+    )
+    return buffer.getvalue()

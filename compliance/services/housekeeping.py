@@ -1,0 +1,75 @@
+"""Daily housekeeping: enforce compliance's own retention values and raise deadline alerts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from compliance import storage
+from compliance.audit import prune_events, record_event
+from compliance.models import AUTOMATIC_DSAR_TYPES, DataExport, DataSubjectRequest, DsarStatus
+from compliance.services.registers import breaches_needing_notice
+from proportrait.emails import send_email
+
+
+def run_daily_housekeeping() -> dict[str, Any]:
+    """Expire exports, delete stale requests, prune the audit log, alert staff about deadlines.
+
+    Returns counts; the run itself is audited. Safe to run more than once a day.
+    """
+    now = timezone.now()
+    counts: dict[str, Any] = {}
+
+    expired = DataExport.objects.filter(expires_at__lte=now, deleted_at__isnull=True)
+    counts["exports_deleted"] = sum(int(storage.delete_object(e.storage_key)) for e in expired)
+    expired.update(deleted_at=now)
+
+    unverified_cutoff = now - timedelta(days=settings.COMPLIANCE_DSAR_UNVERIFIED_RETENTION_DAYS)
+    counts["unverified_requests_deleted"], _ = DataSubjectRequest.objects.filter(
+        status=DsarStatus.UNVERIFIED, received_at__lt=unverified_cutoff
+    ).delete()
+
+    record_cutoff = now - timedelta(days=settings.COMPLIANCE_DSAR_RECORD_RETENTION_DAYS)
+    counts["closed_requests_deleted"], _ = DataSubjectRequest.objects.filter(
+        status__in=[DsarStatus.COMPLETED, DsarStatus.DENIED], closed_at__lt=record_cutoff
+    ).delete()
+
+    counts["audit_events_pruned"] = prune_events(
+        now - timedelta(days=settings.COMPLIANCE_AUDIT_RETENTION_DAYS)
+    )
+
+    # A verified request whose task was lost (broker restart) is queued again.
+    from compliance import tasks
+
+    stuck = DataSubjectRequest.objects.filter(
+        status=DsarStatus.VERIFIED,
+        request_type__in=list(AUTOMATIC_DSAR_TYPES),
+        verified_at__lt=now - timedelta(hours=1),
+        duplicate_of__isnull=True,
+    ).values_list("id", flat=True)
+    counts["requests_requeued"] = 0
+    for request_id in stuck:
+        tasks.fulfil_request.delay(str(request_id))
+        counts["requests_requeued"] += 1
+
+    open_requests = DataSubjectRequest.objects.exclude(status__in=[DsarStatus.COMPLETED, DsarStatus.DENIED])
+    overdue = list(open_requests.filter(due_at__lt=now).exclude(status=DsarStatus.UNVERIFIED))
+    due_soon = list(
+        open_requests.filter(due_at__gte=now, due_at__lt=now + timedelta(days=7)).exclude(
+            status=DsarStatus.UNVERIFIED
+        )
+    )
+    breaches = breaches_needing_notice(now)
+    counts["overdue_requests"] = len(overdue)
+    counts["breaches_awaiting_notice"] = len(breaches)
+    if overdue or due_soon or breaches:
+        send_email(
+            "dsar-staff-digest",
+            [settings.PROPORTRAIT_PRIVACY_EMAIL],
+            {"overdue": overdue, "due_soon": due_soon, "breaches": breaches, "now": now},
+        )
+    record_event("compliance.housekeeping", data={k: v for k, v in counts.items() if isinstance(v, int)})
+    return counts

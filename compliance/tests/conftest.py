@@ -1,0 +1,150 @@
+"""Fixtures for compliance tests: isolated storage and cache, eager Celery, people and organisations."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.files.storage import storages
+from django.utils import timezone
+from pypdf import PdfReader
+
+from compliance.services import ConsentAct, record_biometric_consent
+from proportrait.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # Rate-limit counters live in the cache; tests must not see each other's.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def storage_dir(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    """Each test gets its own storage folder, so scans see only that test's objects."""
+    location = tmp_path / "storage"
+    location.mkdir()
+    options = {"location": str(location), "base_url": None}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": options},
+        "private": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": options},
+    }
+    storages._storages = {}
+    storages._backends = None
+    yield location
+    storages._storages = {}
+    storages._backends = None
+
+
+@pytest.fixture
+def eager_celery(settings: Any) -> Iterator[None]:
+    """Run tasks in-process, as CELERY_TASK_ALWAYS_EAGER does."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+def make_user(email: str, *, first_name: str = "", last_name: str = "", staff: bool = False) -> Any:
+    from accounts.models import User
+
+    user = User(
+        username=email,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=staff,
+        email_verified_at=timezone.now(),
+    )
+    user.set_password("correct horse battery staple 42")
+    user.save()
+    return user
+
+
+@dataclass
+class Team:
+    organisation: Any
+    owner: Any
+    admin: Any
+    member: Any
+    outsider: Any
+
+
+@pytest.fixture
+def team(db: Any) -> Team:
+    from accounts.models import Membership, Organisation, Role
+
+    organisation = Organisation.objects.create(name="Acme Widgets", slug="acme", seats=10)
+    owner = make_user("owner@acme.example", first_name="Olive", last_name="Owner")
+    admin = make_user("admin@acme.example", first_name="Adam", last_name="Admin")
+    member = make_user("member@acme.example", first_name="Mia", last_name="Member")
+    outsider = make_user("outsider@elsewhere.example", first_name="Otto")
+    Membership.objects.create(user=owner, organisation=organisation, role=Role.OWNER)
+    Membership.objects.create(user=admin, organisation=organisation, role=Role.ADMIN)
+    Membership.objects.create(user=member, organisation=organisation, role=Role.MEMBER)
+    return Team(organisation, owner, admin, member, outsider)
+
+
+@pytest.fixture
+def staff(db: Any) -> Any:
+    return make_user("staff@proportrait.example", staff=True)
+
+
+def consent_act(name: str = "Jane Q. Example", ip: str = "203.0.113.77") -> ConsentAct:
+    return ConsentAct(checked=True, signature_name=name, document_version=None, ip=ip, user_agent="TestBrowser/1.0")
+
+
+def give_consent(*, job_id: Any = None, user: Any = None, name: str = "Jane Q. Example") -> Any:
+    from compliance.models import ConsentSubjectType
+
+    if user is not None:
+        return record_biometric_consent(
+            consent_act(name), subject_type=ConsentSubjectType.USER, subject_id=str(user.pk), user=user, job_id=job_id
+        )
+    return record_biometric_consent(consent_act(name), subject_id=str(job_id), job_id=job_id)
+
+
+def pdf_text(content: bytes) -> str:
+    """All text of a PDF, whitespace collapsed, for asserting what a reader sees."""
+    assert content.startswith(b"%PDF"), "not a PDF"
+    reader = PdfReader(io.BytesIO(content))
+    return " ".join(" ".join((page.extract_text() or "") for page in reader.pages).split())
+
+
+def message_parts(message: Any) -> tuple[str, str]:
+    """(text body, HTML body) of a sent email; both must exist."""
+    html = [content for content, mime in message.alternatives if mime == "text/html"]
+    assert html, "email has no HTML part"
+    return message.body, html[0]
+
+
+def otp_client(user: Any) -> Any:
+    """A client logged in with a verified second factor (the admin and staff views require one)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def staff_client(staff: Any) -> Any:
+    staff.is_superuser = True
+    staff.save()
+    return otp_client(staff)

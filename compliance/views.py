@@ -1,0 +1,266 @@
+"""Public compliance pages, private download links, and organisation/staff documents."""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from compliance import pdf, services, storage
+from compliance.forms import DsarForm, VerifyForm
+from compliance.models import (
+    ConsentDocument,
+    ConsentKind,
+    DataExport,
+    DataSubjectRequest,
+    DeletionCertificate,
+    DsarStatus,
+    SubProcessor,
+    SubprocessorRegisterVersion,
+)
+from compliance.services.dsar import certificate_for_token
+from compliance.services.registers import ROPA_FIELDS
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+# --- Public pages.
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    try:
+        notice = services.current_document(ConsentKind.BIOMETRIC)
+    except ConsentDocument.DoesNotExist:  # the page must render before any notice is published
+        notice = None
+    return render(
+        request,
+        "compliance/privacy.html",
+        {
+            "schedule": services.retention_schedule(),
+            "notice": notice,
+            "subprocessors": SubProcessor.objects.filter(until__isnull=True),
+            "company": settings.PROPORTRAIT_COMPANY_NAME,
+            "company_address": settings.PROPORTRAIT_COMPANY_ADDRESS,
+            "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
+        },
+    )
+
+
+def retention(request: HttpRequest) -> HttpResponse:
+    return render(request, "compliance/retention.html", {"schedule": services.retention_schedule()})
+
+
+def subprocessors(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "compliance/subprocessors.html",
+        {
+            "subprocessors": SubProcessor.objects.filter(until__isnull=True),
+            "former": SubProcessor.objects.filter(until__isnull=False),
+            "versions": SubprocessorRegisterVersion.objects.order_by("-version")[:20],
+        },
+    )
+
+
+def dsar(request: HttpRequest) -> HttpResponse:
+    form = DsarForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.create_request(
+                email=form.cleaned_data["email"],
+                request_type=form.cleaned_data["request_type"],
+                details=form.cleaned_data["details"],
+                job_reference=form.cleaned_data["job_reference"],
+                jurisdiction=form.cleaned_data["jurisdiction"] or "unknown",
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+        except services.DsarError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("compliance:dsar_verify", request_id=created.id)
+    return render(request, "compliance/dsar.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def dsar_verify(request: HttpRequest, request_id: str) -> HttpResponse:
+    dsar_request = get_object_or_404(DataSubjectRequest, pk=request_id)
+    form = VerifyForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        try:
+            if "resend" in request.POST:
+                services.resend_code(dsar_request.pk)
+                messages.success(request, "We have sent you a new code.")
+                return redirect("compliance:dsar_verify", request_id=dsar_request.pk)
+            if form.is_valid():
+                dsar_request = services.verify_request(dsar_request.pk, form.cleaned_data["code"])
+                messages.success(
+                    request, "Thank you: your request is verified. We will email you as it progresses."
+                )
+                return redirect("compliance:dsar_verify", request_id=dsar_request.pk)
+        except services.DsarError as error:
+            form = VerifyForm()
+            form.add_error(None, error.message)
+        status = 400
+    dsar_request.refresh_from_db()
+    return render(
+        request,
+        "compliance/dsar_verify.html",
+        {"dsar": dsar_request, "form": form, "unverified": dsar_request.status == DsarStatus.UNVERIFIED},
+        status=status,
+    )
+
+
+# --- Links sent by email.
+
+
+def export_download(request: HttpRequest, export_id: str, key: str) -> HttpResponse:
+    export = DataExport.objects.filter(pk=export_id, deleted_at__isnull=True).first()
+    raw_key = storage.decode_key(key)
+    if export is None or not raw_key or storage.key_digest(raw_key) != export.key_sha256:
+        raise Http404("No such download.")
+    if timezone.now() > export.expires_at:
+        return render(request, "compliance/link_expired.html", status=410)
+    content = storage.read_decrypted(export.storage_key, raw_key)
+    DataExport.objects.filter(pk=export.pk, downloaded_at__isnull=True).update(downloaded_at=timezone.now())
+    response = HttpResponse(content, content_type="application/zip")
+    reference = export.request.reference if export.request else "export"
+    response["Content-Disposition"] = f'attachment; filename="proportrait-{reference}.zip"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def certificate_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    certificate = certificate_for_token(token)
+    if certificate is None:
+        raise Http404("No such certificate, or the link has expired.")
+    return _pdf_response(
+        pdf.render_certificate(certificate), f"deletion-certificate-{certificate.reference}.pdf"
+    )
+
+
+# --- Signed-in people.
+
+
+@login_required
+def consent_history(request: HttpRequest) -> HttpResponse:
+    history = services.consent_history(user_id=request.user.pk)
+    response = HttpResponse(
+        json.dumps(history, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = 'attachment; filename="consent-history.json"'
+    return response
+
+
+@login_required
+@require_POST
+def withdraw_consent(request: HttpRequest) -> HttpResponse:
+    records = services.withdraw_consent(
+        user=request.user,
+        actor=f"user:{request.user.pk}",
+        ip=request.META.get("REMOTE_ADDR"),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    messages.success(
+        request,
+        "Your consent is withdrawn and your portraits are deleted."
+        if records
+        else "There was no active consent to withdraw; any portraits left have been deleted.",
+    )
+    return redirect(_safe_next(request, "/"))
+
+
+@login_required
+def my_data_export(request: HttpRequest) -> HttpResponse:
+    subject = services.Subject(user_id=request.user.pk, email=request.user.email)
+    archive = services.export_subject_data(subject, reference="account", actor=f"user:{request.user.pk}")
+    response = HttpResponse(archive, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="proportrait-my-data.zip"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _organisation(slug: str):
+    from django.apps import apps
+
+    return get_object_or_404(apps.get_model("accounts", "Organisation"), slug=slug)
+
+
+@login_required
+def dpa_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = _organisation(slug)
+    if not services.can_manage_dpa(request.user, organisation):
+        raise PermissionDenied("Only the organisation's owners and admins can download its DPA.")
+    content = pdf.render_dpa(services.dpa_context(organisation))
+    return _pdf_response(content, f"dpa-{organisation.slug}.pdf")
+
+
+@login_required
+@require_POST
+def dpa_accept(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = _organisation(slug)
+    try:
+        services.accept_dpa(organisation=organisation, user=request.user, ip=request.META.get("REMOTE_ADDR"))
+    except services.DpaError as error:
+        raise PermissionDenied(str(error)) from error
+    messages.success(request, "Thank you: the data processing agreement is accepted.")
+    return redirect(_safe_next(request, "/"))
+
+
+# --- Staff.
+
+
+def staff_member_required(view: Any) -> Any:
+    """Active staff with a verified second factor (GDPR Art. 32: 2FA for staff)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied("Staff only.")
+        if not getattr(user, "is_verified", lambda: False)():
+            raise PermissionDenied("Staff need a verified second factor.")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
+@staff_member_required
+def ropa_pdf(request: HttpRequest) -> HttpResponse:
+    return _pdf_response(pdf.render_ropa(services.ropa_rows(), ROPA_FIELDS), "records-of-processing.pdf")
+
+
+@staff_member_required
+def ropa_csv(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(services.ropa_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="records-of-processing.csv"'
+    return response
+
+
+@staff_member_required
+def staff_certificate_pdf(request: HttpRequest, certificate_id: str) -> HttpResponse:
+    certificate = get_object_or_404(DeletionCertificate, pk=certificate_id)
+    return _pdf_response(
+        pdf.render_certificate(certificate), f"deletion-certificate-{certificate.reference}.pdf"
+    )
