@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     OUT_OF_MEMORY = "out_of_memory"
 
 
+# ruff: noqa: E501  (plain-language messages read best unbroken)
 DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.UNSUPPORTED_FORMAT: "This file is not a JPEG, PNG, WebP or HEIC photo. Please choose one of those.",
     ErrorCode.FILE_TOO_LARGE: "The file is too large. Please upload a photo under the size limit.",

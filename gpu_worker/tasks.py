@@ -21,14 +21,19 @@ def generate_portraits(job_id: str) -> None:
         # Already claimed, finished or deleted: a redelivered message must not run twice.
         logger.info("job %s not claimable; skipping", job_id)
         return
+    # The original is destroyed before the outcome is published, so a client that sees
+    # "done" or "failed" never finds the original still there; `finally` covers crashes.
     try:
         request = work.build_request(progress=work.report_progress)
         result = get_pipeline(request.backend)(request)
     except PipelineError as error:
+        work.destroy_original()
         work.fail(error.code, error.message)
     except MemoryError:
+        work.destroy_original()
         work.fail(ErrorCode.OUT_OF_MEMORY, DEFAULT_MESSAGES[ErrorCode.OUT_OF_MEMORY])
     except Exception as error:
+        work.destroy_original()
         if _is_cuda_out_of_memory(error):
             work.fail(ErrorCode.OUT_OF_MEMORY, DEFAULT_MESSAGES[ErrorCode.OUT_OF_MEMORY])
         else:
@@ -36,6 +41,8 @@ def generate_portraits(job_id: str) -> None:
             logger.error("job %s failed: %s", job_id, type(error).__name__)
             work.fail(ErrorCode.GENERATION_FAILED, DEFAULT_MESSAGES[ErrorCode.GENERATION_FAILED])
     else:
+        del request  # drop the decrypted photo before storing results
+        work.destroy_original()
         work.complete(result)
     finally:
         work.destroy_original()

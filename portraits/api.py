@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import path, reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -15,21 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.services import ConsentAct, ConsentError
-from gpu_worker.errors import InputError
+from gpu_worker.errors import ErrorCode, InputError
 from gpu_worker.styles import BUILTIN_STYLES
 from portraits import services
 from portraits.access import job_for_request
 from portraits.models import PortraitJob
-from proportrait.api import error_response
-
-ERROR_SCHEMA = inline_serializer(
-    "Error",
-    fields={
-        "error": inline_serializer(
-            "ErrorBody", fields={"code": serializers.CharField(), "message": serializers.CharField()}
-        )
-    },
-)
+from proportrait.api import ERROR_SCHEMA, error_response
 
 
 class StyleSerializer(serializers.Serializer):
@@ -41,7 +32,9 @@ class StyleSerializer(serializers.Serializer):
 class StyleListView(APIView):
     @extend_schema(responses=StyleSerializer(many=True), summary="Built-in portrait styles")
     def get(self, request: Request) -> Response:
-        data = [{"slug": s.slug, "name": s.name, "description": s.description} for s in BUILTIN_STYLES.values()]
+        data = [
+            {"slug": s.slug, "name": s.name, "description": s.description} for s in BUILTIN_STYLES.values()
+        ]
         return Response(data)
 
 
@@ -97,8 +90,12 @@ def job_payload(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:
             portraits.append(
                 {
                     "id": str(portrait.id),
-                    "preview_url": request.build_absolute_uri(services.signed_portrait_url(portrait, "preview")),
-                    "download_url": request.build_absolute_uri(services.signed_portrait_url(portrait, "full")),
+                    "preview_url": request.build_absolute_uri(
+                        services.signed_portrait_url(portrait, "preview")
+                    ),
+                    "download_url": request.build_absolute_uri(
+                        services.signed_portrait_url(portrait, "full")
+                    ),
                     "width": portrait.width,
                     "height": portrait.height,
                 }
@@ -115,10 +112,12 @@ def job_payload(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:
     }
 
 
-def create_job_from_request(request: HttpRequest, data: Any, files: Any, *, owner: Any = None) -> services.CreatedJob:
+def create_job_from_request(
+    request: HttpRequest, data: Any, files: Any, *, owner: Any = None
+) -> services.CreatedJob:
     """Shared by the API and the upload page: the same checks, in the same order, for both."""
     if getattr(request, "upload_too_large", False):
-        raise InputError(services.ErrorCode.FILE_TOO_LARGE)
+        raise InputError(ErrorCode.FILE_TOO_LARGE)
     photo = files.get("photo")
     consent_version = data.get("consent_version")
     act = ConsentAct(
@@ -165,7 +164,9 @@ class JobCreateView(APIView):
             return error_response("invalid_request", str(error))
         except services.RateLimited:
             return error_response(
-                "rate_limited", "Too many uploads from your connection. Please wait an hour and try again.", 429
+                "rate_limited",
+                "Too many uploads from your connection. Please wait an hour and try again.",
+                429,
             )
         job = created.job
         return Response(
@@ -183,7 +184,9 @@ JOB_TOKEN = OpenApiParameter("X-Job-Token", str, OpenApiParameter.HEADER, requir
 
 
 class JobDetailView(APIView):
-    @extend_schema(parameters=[JOB_TOKEN], responses={200: JobSerializer, 404: ERROR_SCHEMA}, summary="Job status")
+    @extend_schema(
+        parameters=[JOB_TOKEN], responses={200: JobSerializer, 404: ERROR_SCHEMA}, summary="Job status"
+    )
     def get(self, request: Request, job_id: str) -> Response:
         job = job_for_request(request._request, job_id)
         if job is None:

@@ -38,7 +38,9 @@ class JobStatus(models.TextChoices):
 
 class PortraitJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    status = models.CharField(
+        max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=40, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
@@ -48,22 +50,32 @@ class PortraitJob(models.Model):
     # (its session holds the job id), or the owning account.
     token_hash = models.CharField(max_length=64, db_index=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="portrait_jobs"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="portrait_jobs",
     )
 
     style_slug = models.SlugField(max_length=80)
-    style_spec = models.JSONField(help_text="The style used, as data (built-in or an organisation's brand style).")
+    style_spec = models.JSONField(
+        help_text="The style used, as data (built-in or an organisation's brand style)."
+    )
     backend = models.CharField(max_length=20, default="studio")
     variants = models.PositiveSmallIntegerField(default=4)
     seed = models.BigIntegerField(default=0)
 
     # The original photo: encrypted object + its own data key. Both go when the job ends.
     original_storage_key = models.CharField(max_length=200, blank=True)
-    original_key = models.ForeignKey(DataKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    original_key = models.ForeignKey(
+        DataKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     original_ciphertext_sha256 = models.CharField(max_length=64, blank=True)
     original_deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    results_key = models.ForeignKey(DataKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    results_key = models.ForeignKey(
+        DataKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from compliance.audit import record_event
 from compliance.models import ConsentSubjectType
-from compliance.services import ConsentAct, ErasureReport, Subject, check_biometric_consent, record_biometric_consent
+from compliance.services import (
+    ConsentAct,
+    ErasureReport,
+    Subject,
+    check_biometric_consent,
+    record_biometric_consent,
+)
 from gpu_worker.decode import inspect_upload
 from gpu_worker.errors import ErrorCode
 from gpu_worker.schemas import Backend, GenerationResult, InputLimits, Style
@@ -215,7 +221,9 @@ def complete_job(job_id: str, result: GenerationResult) -> bool:
             preview_key = result_object_key(job.id, image.variant, "preview")
             aad = f"{job.id}:{image.variant}".encode()
             written.append(storage.put_object(full_key, crypto.encrypt(raw_key, image.full, aad + b":full")))
-            written.append(storage.put_object(preview_key, crypto.encrypt(raw_key, image.preview, aad + b":preview")))
+            written.append(
+                storage.put_object(preview_key, crypto.encrypt(raw_key, image.preview, aad + b":preview"))
+            )
             rows.append(
                 Portrait(
                     job=job,
@@ -245,7 +253,11 @@ def complete_job(job_id: str, result: GenerationResult) -> bool:
                 actor="worker",
                 object_type="portrait_job",
                 object_id=str(job.id),
-                data={"portraits": len(rows), "results_key": str(data_key.id), "backend": result.backend.value},
+                data={
+                    "portraits": len(rows),
+                    "results_key": str(data_key.id),
+                    "backend": result.backend.value,
+                },
             )
     except _JobGone:
         _discard(written, data_key)
@@ -267,11 +279,23 @@ def _discard(keys: list[str], data_key: Any) -> None:
 
 
 def fail_job(job_id: str, code: str, message: str) -> None:
-    updated = PortraitJob.objects.filter(id=job_id, status__in=[JobStatus.QUEUED, JobStatus.PROCESSING]).update(
-        status=JobStatus.FAILED, error_code=code, error_message=message[:300], finished_at=timezone.now(), stage="failed"
+    updated = PortraitJob.objects.filter(
+        id=job_id, status__in=[JobStatus.QUEUED, JobStatus.PROCESSING]
+    ).update(
+        status=JobStatus.FAILED,
+        error_code=code,
+        error_message=message[:300],
+        finished_at=timezone.now(),
+        stage="failed",
     )
     if updated:
-        record_event("job.failed", actor="worker", object_type="portrait_job", object_id=job_id, data={"error_code": code})
+        record_event(
+            "job.failed",
+            actor="worker",
+            object_type="portrait_job",
+            object_id=job_id,
+            data={"error_code": code},
+        )
 
 
 def destroy_original(job: PortraitJob, *, reason: str = "job_ended") -> bool:
@@ -283,7 +307,9 @@ def destroy_original(job: PortraitJob, *, reason: str = "job_ended") -> bool:
     deleted_object = storage.delete_object(job.original_storage_key) if job.original_storage_key else False
     shredded = crypto.destroy_data_key(job.original_key) if job.original_key is not None else False
     now = timezone.now()
-    marked = PortraitJob.objects.filter(id=job.id, original_deleted_at__isnull=True).update(original_deleted_at=now)
+    marked = PortraitJob.objects.filter(id=job.id, original_deleted_at__isnull=True).update(
+        original_deleted_at=now
+    )
     if marked or deleted_object or shredded:
         record_event(
             "original.destroyed",
@@ -312,7 +338,11 @@ def destroy_stale_originals(now: Any = None) -> int:
     destroyed = 0
     stale = PortraitJob.objects.filter(original_deleted_at__isnull=True, created_at__lt=cutoff)
     for job in stale.iterator():
-        fail_job(str(job.id), ErrorCode.GENERATION_FAILED.value, "Processing took too long and was stopped. Your photo was deleted; please try again.")
+        fail_job(
+            str(job.id),
+            ErrorCode.GENERATION_FAILED.value,
+            "Processing took too long and was stopped. Your photo was deleted; please try again.",
+        )
         destroyed += destroy_original(job, reason="deadman_sweeper")
     # Keys whose job row was never committed (a crash between storage write and commit).
     from portraits.models import DataKey
@@ -322,7 +352,9 @@ def destroy_stale_originals(now: Any = None) -> int:
     ).exclude(id__in=PortraitJob.objects.filter(original_key__isnull=False).values("original_key"))
     for data_key in orphans:
         crypto.destroy_data_key(data_key)
-        record_event("original.orphan_key_shredded", actor="system", object_type="data_key", object_id=str(data_key.id))
+        record_event(
+            "original.orphan_key_shredded", actor="system", object_type="data_key", object_id=str(data_key.id)
+        )
         destroyed += 1
     return destroyed
 

@@ -15,7 +15,9 @@ class CappedMemoryUploadHandler(MemoryFileUploadHandler):
     Unlike the stock handler this one never hands over to a temporary-file handler.
     """
 
-    def handle_raw_input(self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None) -> None:
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
+    ) -> None:
         # Always activate: never fall back to TemporaryFileUploadHandler, whatever the size.
         self.activated = True
         self.request.upload_too_large = content_length > settings.PROPORTRAIT_MAX_UPLOAD_BYTES + 64 * 1024

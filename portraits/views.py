@@ -43,7 +43,10 @@ def upload(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 created = create_job_from_request(
-                    request, request.POST, request.FILES, owner=request.user if request.user.is_authenticated else None
+                    request,
+                    request.POST,
+                    request.FILES,
+                    owner=request.user if request.user.is_authenticated else None,
                 )
             except MissingPhoto:
                 error = {"code": "invalid_request", "message": "Please choose a photo to upload."}
@@ -105,7 +108,12 @@ def withdraw_consent(request: HttpRequest, job_id: str) -> HttpResponse:
     if job is None:
         raise Http404
     actor = f"user:{request.user.pk}" if request.user.is_authenticated else "job_holder"
-    withdraw(job_id=job.id, actor=actor, ip=request.META.get("REMOTE_ADDR"), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    withdraw(
+        job_id=job.id,
+        actor=actor,
+        ip=request.META.get("REMOTE_ADDR"),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
     job.refresh_from_db()
     return render(request, "portraits/deleted.html", {"job": job, "withdrawn": True})
 
@@ -127,7 +135,9 @@ def portrait_file(request: HttpRequest, signed: str) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     disposition = "attachment" if kind == "full" else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="portrait-{portrait.variant + 1}-{kind}.{extension}"'
+    response["Content-Disposition"] = (
+        f'{disposition}; filename="portrait-{portrait.variant + 1}-{kind}.{extension}"'
+    )
     return response
 
 
@@ -144,7 +154,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error_page(
-        request, 403, "You do not have access to this page", "If you think you should, log in or use the link you were given."
+        request,
+        403,
+        "You do not have access to this page",
+        "If you think you should, log in or use the link you were given.",
     )
 
 
@@ -153,7 +166,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
         request,
         404,
         "We could not find that page",
-        "It may have been deleted, or its link may have expired. Portraits are deleted when their time is up.",
+        "It may have been deleted, or its link may have expired. "
+        "Portraits are deleted when their time is up.",
     )
 
 

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import exceptions, status
+from drf_spectacular.utils import inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# The one schema component for {"error": {"code", "message"}}, shared by every app's API.
+ERROR_SCHEMA = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorBody", fields={"code": serializers.CharField(), "message": serializers.CharField()}
+        )
+    },
+)
 
 
 class ApiError(exceptions.APIException):

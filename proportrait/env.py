@@ -53,7 +53,9 @@ def env_secret(name: str, default: str = "") -> str:
         try:
             return Path(path).read_text().strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE points to {path!r}, which cannot be read: {exc}") from None
+            raise ImproperlyConfigured(
+                f"{name}_FILE points to {path!r}, which cannot be read: {exc}"
+            ) from None
     return os.environ.get(name, default)
 
 
@@ -62,10 +64,8 @@ def database_from_url(url: str, base_dir: Path) -> dict[str, object]:
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         raw_path = unquote(parsed.path)
-        if raw_path.startswith("//"):
-            path = Path(raw_path[1:])
-        else:
-            path = base_dir / raw_path.lstrip("/")
+        # sqlite:////abs/path is absolute; sqlite:///rel/path is relative to the project.
+        path = Path(raw_path[1:]) if raw_path.startswith("//") else base_dir / raw_path.lstrip("/")
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(path),
@@ -83,4 +83,6 @@ def database_from_url(url: str, base_dir: Path) -> dict[str, object]:
             "CONN_MAX_AGE": 60,
             "OPTIONS": options,
         }
-    raise ImproperlyConfigured(f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use sqlite or postgres)")
+    raise ImproperlyConfigured(
+        f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use sqlite or postgres)"
+    )

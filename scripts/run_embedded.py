@@ -53,17 +53,51 @@ def main() -> int:
     port = env.get("PORT", "8000")
 
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
-    subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
+    subprocess.run(
+        [python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
+    )
 
     commands = {
-        "web": [python, "-m", "gunicorn", "proportrait.wsgi:application", "--bind", f"{host}:{port}",
-                "--workers", env.get("WEB_CONCURRENCY", "2"), "--threads", "4", "--access-logfile", "-"],
-        "worker": [python, "-m", "celery", "-A", "proportrait", "worker", "-Q", "gpu,default",
-                   "--concurrency", env.get("WORKER_CONCURRENCY", "1"), "--beat",
-                   "--schedule", str(var_dir / "celerybeat-schedule"), "-l", "INFO"],
+        "web": [
+            python,
+            "-m",
+            "gunicorn",
+            "proportrait.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            env.get("WEB_CONCURRENCY", "2"),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+        ],
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "proportrait",
+            "worker",
+            "-Q",
+            "gpu,default",
+            "--concurrency",
+            env.get("WORKER_CONCURRENCY", "1"),
+            "--beat",
+            "--schedule",
+            str(var_dir / "celerybeat-schedule"),
+            "-l",
+            "INFO",
+        ],
     }
-    processes = {name: subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True) for name, command in commands.items()}
-    print(f"run: ProPortrait is at http://{host}:{port}/  (mail is written to {var_dir / 'mail'}); Ctrl-C stops everything")
+    processes = {
+        name: subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
+        for name, command in commands.items()
+    }
+    print(
+        f"run: ProPortrait is at http://{host}:{port}/  (mail is written to {var_dir / 'mail'}); "
+        "Ctrl-C stops everything"
+    )
 
     def stop(*_: object) -> None:
         for process in processes.values():

@@ -25,7 +25,12 @@ def selfie() -> bytes:
 @pytest.fixture
 def consent_fields(db: Any) -> dict[str, Any]:
     document = current_document(ConsentKind.BIOMETRIC)
-    return {"consent": "true", "consent_version": document.version, "signature": "Jane Q. Example", "style": "corporate-grey"}
+    return {
+        "consent": "true",
+        "consent_version": document.version,
+        "signature": "Jane Q. Example",
+        "style": "corporate-grey",
+    }
 
 
 @pytest.fixture

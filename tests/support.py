@@ -45,9 +45,25 @@ def start_worker(log_path: Path, extra_env: dict[str, str] | None = None) -> sub
     env = {**os.environ, "DATABASE_URL": worker_database_url(), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     env.pop("PROPORTRAIT_TEST_DATABASE_NAME", None)
     command = [
-        sys.executable, "-m", "celery", "-A", "proportrait", "worker",
-        "-Q", "gpu,default", "-P", "solo", "-c", "1", "--without-gossip", "--without-mingle",
-        "--without-heartbeat", "-l", "INFO", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "proportrait",
+        "worker",
+        "-Q",
+        "gpu,default",
+        "-P",
+        "solo",
+        "-c",
+        "1",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "INFO",
+        "-n",
+        f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
     ]
     log = log_path.open("wb")
     return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def upload(client: Any, photo: bytes, fields: dict[str, Any], name: str = photos.UPLOAD_FILENAME) -> Any:
-    return client.post("/api/v1/jobs/", {**fields, "photo": SimpleUploadedFile(name, photo)}, format="multipart")
+    return client.post(
+        "/api/v1/jobs/", {**fields, "photo": SimpleUploadedFile(name, photo)}, format="multipart"
+    )
 
 
 def run_job(client: Any, photo: bytes, fields: dict[str, Any], capture: Any) -> tuple[Any, dict[str, Any]]:
@@ -37,7 +39,9 @@ def test_it_lists_styles(api_client: Any) -> None:
     assert all(style["name"] and style["description"] for style in styles)
 
 
-def test_it_creates_a_job_and_shows_the_token_once(api_client: Any, selfie: bytes, consent_fields: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_it_creates_a_job_and_shows_the_token_once(
+    api_client: Any, selfie: bytes, consent_fields: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = upload(api_client, selfie, consent_fields)
     assert response.status_code == 201
@@ -50,7 +54,13 @@ def test_it_creates_a_job_and_shows_the_token_once(api_client: Any, selfie: byte
     assert len(callbacks) == 1  # generation queued after commit, with the id only
 
 
-def test_a_finished_job_has_four_portraits_and_no_original(api_client: Any, selfie: bytes, consent_fields: Any, eager_celery: None, django_capture_on_commit_callbacks: Any) -> None:
+def test_a_finished_job_has_four_portraits_and_no_original(
+    api_client: Any,
+    selfie: bytes,
+    consent_fields: Any,
+    eager_celery: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     created, job = run_job(api_client, selfie, consent_fields, django_capture_on_commit_callbacks)
     assert job["status"] == "done"
     assert job["progress"] == 100
@@ -73,7 +83,9 @@ def test_a_finished_job_has_four_portraits_and_no_original(api_client: Any, self
         assert Image.open(io.BytesIO(preview.content)).size[0] < image.size[0]
 
 
-def test_only_the_token_holder_can_read_or_delete(api_client: Any, selfie: bytes, consent_fields: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_only_the_token_holder_can_read_or_delete(
+    api_client: Any, selfie: bytes, consent_fields: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=False):
         body = upload(api_client, selfie, consent_fields).json()
     url = f"/api/v1/jobs/{body['id']}/"
@@ -86,7 +98,14 @@ def test_only_the_token_holder_can_read_or_delete(api_client: Any, selfie: bytes
     assert api_client.get("/api/v1/jobs/not-a-uuid/").status_code == 404
 
 
-def test_delete_erases_portraits_objects_and_keys(api_client: Any, selfie: bytes, consent_fields: Any, eager_celery: None, django_capture_on_commit_callbacks: Any, settings: Any) -> None:
+def test_delete_erases_portraits_objects_and_keys(
+    api_client: Any,
+    selfie: bytes,
+    consent_fields: Any,
+    eager_celery: None,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+) -> None:
     created, job = run_job(api_client, selfie, consent_fields, django_capture_on_commit_callbacks)
     download_url = job["portraits"][0]["download_url"]
     response = api_client.delete(f"/api/v1/jobs/{created['id']}/", HTTP_X_JOB_TOKEN=created["token"])
@@ -111,7 +130,9 @@ def test_delete_erases_portraits_objects_and_keys(api_client: Any, selfie: bytes
         (photos.bomb_png_header(), "selfie.png", "image_too_large"),
     ],
 )
-def test_bad_files_are_refused_and_nothing_is_stored(api_client: Any, consent_fields: Any, photo: bytes, name: str, code: str, settings: Any) -> None:
+def test_bad_files_are_refused_and_nothing_is_stored(
+    api_client: Any, consent_fields: Any, photo: bytes, name: str, code: str, settings: Any
+) -> None:
     response = upload(api_client, photo, consent_fields, name=name)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
@@ -119,7 +140,9 @@ def test_bad_files_are_refused_and_nothing_is_stored(api_client: Any, consent_fi
     assert_nothing_stored(settings)
 
 
-def test_a_file_over_the_byte_cap_is_refused(api_client: Any, selfie: bytes, consent_fields: Any, settings: Any) -> None:
+def test_a_file_over_the_byte_cap_is_refused(
+    api_client: Any, selfie: bytes, consent_fields: Any, settings: Any
+) -> None:
     settings.PROPORTRAIT_MAX_UPLOAD_BYTES = 10_000
     response = upload(api_client, selfie, consent_fields)
     assert response.status_code == 400
@@ -132,14 +155,18 @@ def test_a_file_over_the_byte_cap_is_refused(api_client: Any, selfie: bytes, con
     [{"consent": "false"}, {"signature": ""}, {"signature": " "}, {"consent_version": 999}],
     ids=["unticked", "no-signature", "blank-signature", "stale-version"],
 )
-def test_no_valid_consent_means_nothing_is_stored(api_client: Any, selfie: bytes, consent_fields: Any, change: dict[str, Any], settings: Any) -> None:
+def test_no_valid_consent_means_nothing_is_stored(
+    api_client: Any, selfie: bytes, consent_fields: Any, change: dict[str, Any], settings: Any
+) -> None:
     response = upload(api_client, selfie, {**consent_fields, **change})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "consent_required"
     assert_nothing_stored(settings)
 
 
-def test_missing_photo_and_unknown_style_are_clear_errors(api_client: Any, consent_fields: Any, selfie: bytes, settings: Any) -> None:
+def test_missing_photo_and_unknown_style_are_clear_errors(
+    api_client: Any, consent_fields: Any, selfie: bytes, settings: Any
+) -> None:
     response = api_client.post("/api/v1/jobs/", consent_fields, format="multipart")
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_request"
     response = upload(api_client, selfie, {**consent_fields, "style": "no-such-style"})
@@ -147,7 +174,13 @@ def test_missing_photo_and_unknown_style_are_clear_errors(api_client: Any, conse
     assert_nothing_stored(settings)
 
 
-def test_uploads_are_rate_limited_per_client(api_client: Any, selfie: bytes, consent_fields: Any, settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_uploads_are_rate_limited_per_client(
+    api_client: Any,
+    selfie: bytes,
+    consent_fields: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     settings.PROPORTRAIT_UPLOADS_PER_HOUR = 2
     with django_capture_on_commit_callbacks(execute=False):
         assert upload(api_client, selfie, consent_fields).status_code == 201
@@ -158,8 +191,12 @@ def test_uploads_are_rate_limited_per_client(api_client: Any, selfie: bytes, con
     assert PortraitJob.objects.count() == 2
 
 
-def test_a_photo_without_a_face_fails_the_job_and_destroys_the_original(api_client: Any, consent_fields: Any, eager_celery: None, django_capture_on_commit_callbacks: Any) -> None:
-    created, job = run_job(api_client, photos.no_face_png(), consent_fields, django_capture_on_commit_callbacks)
+def test_a_photo_without_a_face_fails_the_job_and_destroys_the_original(
+    api_client: Any, consent_fields: Any, eager_celery: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    _created, job = run_job(
+        api_client, photos.no_face_png(), consent_fields, django_capture_on_commit_callbacks
+    )
     assert job["status"] == "failed"
     assert job["error"]["code"] == "no_face"
     assert job["error"]["message"]

@@ -22,7 +22,9 @@ def post_upload(client: Client, photo: bytes | None, fields: dict[str, Any]) -> 
     return client.post("/try/", data)
 
 
-def test_the_upload_page_shows_the_current_notice_and_an_unticked_box(client: Client, consent_fields: Any) -> None:
+def test_the_upload_page_shows_the_current_notice_and_an_unticked_box(
+    client: Client, consent_fields: Any
+) -> None:
     response = client.get("/try/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -33,7 +35,13 @@ def test_the_upload_page_shows_the_current_notice_and_an_unticked_box(client: Cl
     assert "default-src 'self'" in response["Content-Security-Policy"]
 
 
-def test_a_valid_upload_leads_to_the_job_page_with_portraits(client: Client, selfie: bytes, consent_fields: Any, eager_celery: None, django_capture_on_commit_callbacks: Any) -> None:
+def test_a_valid_upload_leads_to_the_job_page_with_portraits(
+    client: Client,
+    selfie: bytes,
+    consent_fields: Any,
+    eager_celery: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = post_upload(client, selfie, consent_fields)
     assert response.status_code == 302
@@ -60,16 +68,28 @@ def test_a_valid_upload_leads_to_the_job_page_with_portraits(client: Client, sel
     ],
     ids=["no-consent", "no-signature", "not-an-image", "bomb", "no-photo"],
 )
-def test_a_rejected_upload_explains_itself_and_stores_nothing(client: Client, consent_fields: Any, photo: bytes | None, change: dict[str, Any], code: str) -> None:
+def test_a_rejected_upload_explains_itself_and_stores_nothing(
+    client: Client, consent_fields: Any, photo: bytes | None, change: dict[str, Any], code: str
+) -> None:
     response = post_upload(client, photo, {**consent_fields, **change})
     assert response.status_code == 400
     html = response.content.decode()
     assert f'data-error-code="{code}"' in html
     assert 'role="alert"' in html and "Nothing was stored" in html
-    assert PortraitJob.objects.count() == 0 and DataKey.objects.count() == 0 and ConsentRecord.objects.count() == 0
+    assert (
+        PortraitJob.objects.count() == 0
+        and DataKey.objects.count() == 0
+        and ConsentRecord.objects.count() == 0
+    )
 
 
-def test_delete_now_erases_everything_and_shows_a_receipt(client: Client, selfie: bytes, consent_fields: Any, eager_celery: None, django_capture_on_commit_callbacks: Any) -> None:
+def test_delete_now_erases_everything_and_shows_a_receipt(
+    client: Client,
+    selfie: bytes,
+    consent_fields: Any,
+    eager_celery: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         post_upload(client, selfie, consent_fields)
     job = PortraitJob.objects.get()
@@ -83,7 +103,13 @@ def test_delete_now_erases_everything_and_shows_a_receipt(client: Client, selfie
     assert Client().post(f"/jobs/{job.id}/delete/").status_code == 404
 
 
-def test_withdrawing_consent_is_one_click_and_erases_the_portraits(client: Client, selfie: bytes, consent_fields: Any, eager_celery: None, django_capture_on_commit_callbacks: Any) -> None:
+def test_withdrawing_consent_is_one_click_and_erases_the_portraits(
+    client: Client,
+    selfie: bytes,
+    consent_fields: Any,
+    eager_celery: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         post_upload(client, selfie, consent_fields)
     job = PortraitJob.objects.get()

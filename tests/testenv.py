@@ -13,7 +13,8 @@ import tempfile
 _var = tempfile.mkdtemp(prefix="proportrait-test-")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault(
-    "PROPORTRAIT_MASTER_KEYS", "test1:" + base64.b64encode(b"m" * 32).decode() + ",test0:" + base64.b64encode(b"o" * 32).decode()
+    "PROPORTRAIT_MASTER_KEYS",
+    "test1:" + base64.b64encode(b"m" * 32).decode() + ",test0:" + base64.b64encode(b"o" * 32).decode(),
 )
 os.environ.setdefault("PROPORTRAIT_VAR_DIR", _var)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proportrait.settings")

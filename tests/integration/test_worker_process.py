@@ -62,9 +62,13 @@ def refreshed(job_id: str) -> PortraitJob:
     return PortraitJob.objects.get(id=job_id)
 
 
-def test_a_real_worker_generates_portraits_and_destroys_the_original(api_client: Any, consent_fields: Any, worker: Any, tmp_path: Path, storage_dir: Path) -> None:
+def test_a_real_worker_generates_portraits_and_destroys_the_original(
+    api_client: Any, consent_fields: Any, worker: Any, tmp_path: Path, storage_dir: Path
+) -> None:
     created = submit(api_client, consent_fields)
-    finished = wait_for(lambda: refreshed(created["id"]).status in {JobStatus.DONE, JobStatus.FAILED}, timeout=180)
+    finished = wait_for(
+        lambda: refreshed(created["id"]).status in {JobStatus.DONE, JobStatus.FAILED}, timeout=180
+    )
     log = (tmp_path / "worker.log").read_text(errors="replace")
     assert finished, f"job did not finish; worker log:\n{log[-3000:]}"
     job = refreshed(created["id"])
@@ -80,16 +84,22 @@ def test_a_real_worker_generates_portraits_and_destroys_the_original(api_client:
     assert api_client.get(body["portraits"][0]["preview_url"]).status_code == 200
 
 
-def test_a_worker_killed_mid_job_leaves_nothing_once_the_sweeper_runs(api_client: Any, consent_fields: Any, tmp_path: Path, worker_env: dict[str, str], storage_dir: Path) -> None:
+def test_a_worker_killed_mid_job_leaves_nothing_once_the_sweeper_runs(
+    api_client: Any, consent_fields: Any, tmp_path: Path, worker_env: dict[str, str], storage_dir: Path
+) -> None:
     process = spawn(
         tmp_path,
-        {**worker_env, "PROPORTRAIT_JOB_GATEWAY": "tests.support.SlowJobGateway", "PROPORTRAIT_TEST_SLOW_SECONDS": "60"},
+        {
+            **worker_env,
+            "PROPORTRAIT_JOB_GATEWAY": "tests.support.SlowJobGateway",
+            "PROPORTRAIT_TEST_SLOW_SECONDS": "60",
+        },
     )
     try:
         created = submit(api_client, consent_fields)
         assert wait_for(lambda: refreshed(created["id"]).status == JobStatus.PROCESSING, timeout=120), (
-            (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
-        )
+            tmp_path / "worker.log"
+        ).read_text(errors="replace")[-3000:]
         process.kill()  # SIGKILL: no clean-up code of the worker runs (solo pool: one process)
         process.wait(timeout=20)
     finally:
