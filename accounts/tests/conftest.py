@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -32,9 +33,15 @@ def make_user(email: str, *, first_name: str = "", staff: bool = False) -> User:
     user = User(
         username=email, email=email, first_name=first_name, is_staff=staff, email_verified_at=timezone.now()
     )
-    user.set_password(PASSWORD)
+    user.password = password_hash()
     user.save()
     return user
+
+
+@functools.cache
+def password_hash() -> str:
+    # Argon2 is slow on purpose; hash the shared test password once per run.
+    return make_password(PASSWORD)
 
 
 @dataclass
