@@ -268,6 +268,7 @@ class InvitationsView(OrganisationApiView):
                 email=serializer.validated_data["email"],
                 role=serializer.validated_data["role"],
                 invited_by=self.inviter(request),
+                actor=self.actor(request),
             )
         except teams.TeamError as error:
             raise ApiError("invitation_refused", str(error)) from None

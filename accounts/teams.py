@@ -126,7 +126,12 @@ def _send_invitation(invitation: Invitation, raw_token: str) -> None:
 
 
 def invite_member(
-    organisation: Organisation, *, email: str, role: str = Role.MEMBER, invited_by: User
+    organisation: Organisation,
+    *,
+    email: str,
+    role: str = Role.MEMBER,
+    invited_by: User | None,
+    actor: str | None = None,
 ) -> Invitation:
     """Invite one person by email. Raises TeamError (taken, duplicate, no free seat) or ValidationError."""
     email = email.strip().lower()
@@ -156,7 +161,7 @@ def invite_member(
         )
         record_event(
             "invitation.created",
-            actor=user_actor(invited_by),
+            actor=actor or user_actor(invited_by),
             object_type="invitation",
             object_id=str(invitation.pk),
             data={"organisation": organisation.pk, "role": role},
@@ -602,7 +607,9 @@ def delete_organisation(organisation: Organisation, *, actor: User) -> Any:
         organisation.memberships.filter(role=Role.OWNER).values_list("user__email", flat=True)
     )
     certificate = erase_subject(
-        Subject(job_ids=job_ids), reason=f"organisation_deleted:{organisation.pk}", actor=user_actor(actor)
+        Subject(job_ids=job_ids, organisation_id=organisation.pk),
+        reason=f"organisation_deleted:{organisation.pk}",
+        actor=user_actor(actor),
     )
     organisation_id = organisation.pk
     with transaction.atomic():

@@ -43,7 +43,9 @@ def test_token_lists_members_invites_and_fetches_headshots(team, django_capture_
             content_type="application/json",
         )
     assert response.status_code == 201
-    assert Invitation.objects.filter(email="hr-new@example.com", organisation=team.organisation).exists()
+    invitation = Invitation.objects.get(email="hr-new@example.com", organisation=team.organisation)
+    event = AuditEvent.objects.get(action="invitation.created", object_id=str(invitation.pk))
+    assert event.actor == f"api_token:{_token.pk}"
     statuses = {row["email"]: row["status"] for row in api.get(reverse("org-members", args=[slug])).json()}
     assert statuses["hr-new@example.com"] == "invited"
 
