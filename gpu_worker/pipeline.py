@@ -7,6 +7,7 @@ load once). `__call__` reads as the five stages of DESIGN.md; all inputs are che
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,8 @@ from gpu_worker.errors import ErrorCode, GenerationError
 from gpu_worker.finish import finish_portrait
 from gpu_worker.framing import ASPECTS
 from gpu_worker.schemas import Backend, GenerationRequest, GenerationResult, InputLimits
+
+logger = logging.getLogger(__name__)
 
 MIN_VARIANTS, MAX_VARIANTS = 1, 8
 MIN_PREVIEW_LONG_SIDE, MAX_PREVIEW_LONG_SIDE = 128, 1600
@@ -180,18 +183,15 @@ def _build_pipeline(backend: Backend) -> PortraitPipeline:
 
 def _load_diffusion_renderer() -> Renderer:
     # Imported lazily: CPU workers must not pay for (or need) torch and diffusers.
+    # Operator detail goes to the log and the exception chain; the person sees the plain message.
     try:
         from gpu_worker.backends import diffusion
     except ImportError as error:
-        raise GenerationError(
-            ErrorCode.GENERATION_FAILED, f"the diffusion backend is not available: {error}"
-        ) from error
-    factory = getattr(diffusion, "load_diffusion_renderer", None)
-    if factory is None:
-        raise GenerationError(
-            ErrorCode.GENERATION_FAILED,
-            "the diffusion backend is not available: gpu_worker.backends.diffusion has no "
-            "load_diffusion_renderer()",
-        )
-    renderer: Renderer = factory()
+        logger.critical("the diffusion backend cannot be imported: %s", error)
+        raise GenerationError(ErrorCode.GENERATION_FAILED) from error
+    try:
+        renderer: Renderer = diffusion.load_diffusion_renderer()
+    except GenerationError as error:
+        logger.critical("the diffusion backend cannot start: %s", error)
+        raise GenerationError(error.code) from error
     return renderer
