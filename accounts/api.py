@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.urls import path
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
@@ -24,16 +24,9 @@ from rest_framework.views import APIView
 from accounts import services, teams
 from accounts.authentication import OrganisationTokenAuthentication
 from accounts.models import Membership, Organisation, OrganisationApiToken, Role
-from proportrait.api import ApiError
+from proportrait.api import ERROR_SCHEMA, ApiError
 
-ERROR = inline_serializer(
-    "Error",
-    {
-        "error": inline_serializer(
-            "ErrorBody", {"code": serializers.CharField(), "message": serializers.CharField()}
-        )
-    },
-)
+ERROR = ERROR_SCHEMA
 
 
 # --- Serializers
