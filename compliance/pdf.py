@@ -13,8 +13,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 
-def _no_network(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    raise ValueError(f"PDF templates may not load {url!r}: no remote resources.")
+def no_network_fetcher() -> Any:
+    """A weasyprint fetcher that allows local files only (data: URIs are handled without fetching)."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"file"}, allow_redirects=False, timeout=1)
 
 
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
@@ -25,7 +28,7 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
         f"compliance/pdf/{template}",
         {"company": settings.PROPORTRAIT_COMPANY_NAME, "rendered_at": timezone.now(), **context},
     )
-    return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_no_network).write_pdf()
+    return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=no_network_fetcher()).write_pdf()
 
 
 def render_certificate(certificate: Any) -> bytes:

@@ -106,7 +106,7 @@ def dsar(request: HttpRequest) -> HttpResponse:
 def dsar_verify(request: HttpRequest, request_id: str) -> HttpResponse:
     dsar_request = get_object_or_404(DataSubjectRequest, pk=request_id)
     form = VerifyForm(request.POST or None)
-    status = 200
+    status, error_message = 200, ""
     if request.method == "POST":
         try:
             if "resend" in request.POST:
@@ -114,20 +114,24 @@ def dsar_verify(request: HttpRequest, request_id: str) -> HttpResponse:
                 messages.success(request, "We have sent you a new code.")
                 return redirect("compliance:dsar_verify", request_id=dsar_request.pk)
             if form.is_valid():
-                dsar_request = services.verify_request(dsar_request.pk, form.cleaned_data["code"])
+                services.verify_request(dsar_request.pk, form.cleaned_data["code"])
                 messages.success(
-                    request, "Thank you: your request is verified. We will email you as it progresses."
+                    request, "Thank you: your request is verified. We email you as it progresses."
                 )
                 return redirect("compliance:dsar_verify", request_id=dsar_request.pk)
         except services.DsarError as error:
-            form = VerifyForm()
-            form.add_error(None, error.message)
+            error_message = error.message
         status = 400
     dsar_request.refresh_from_db()
     return render(
         request,
         "compliance/dsar_verify.html",
-        {"dsar": dsar_request, "form": form, "unverified": dsar_request.status == DsarStatus.UNVERIFIED},
+        {
+            "dsar": dsar_request,
+            "form": form,
+            "error_message": error_message,
+            "unverified": dsar_request.status == DsarStatus.UNVERIFIED,
+        },
         status=status,
     )
 

@@ -287,11 +287,20 @@ def verify_request(request_id: Any, code: str) -> DataSubjectRequest:
         if not hmac.compare_digest(request.code_hash, _code_digest(request.id, (code or "").strip())):
             request.code_attempts += 1
             request.save(update_fields=["code_attempts"])
-            left = settings.COMPLIANCE_DSAR_CODE_MAX_ATTEMPTS - request.code_attempts
             record_event(
                 "dsar.code_rejected", actor=_actor(request), object_type="dsar", object_id=str(request.id)
             )
-            raise DsarError("invalid_code", f"That code is not right. You have {left} tries left.")
+            wrong_code = True
+        else:
+            wrong_code = False
+    # Raised after the block commits: the failed try must count even though the call fails.
+    if wrong_code:
+        left = settings.COMPLIANCE_DSAR_CODE_MAX_ATTEMPTS - request.code_attempts
+        raise DsarError("invalid_code", f"That code is not right. You have {left} tries left.")
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
+        if request.status != DsarStatus.UNVERIFIED:
+            raise DsarError("already_verified", "This request is already verified.")
         request.status = DsarStatus.VERIFIED
         request.verified_at = timezone.now()
         request.code_hash = ""

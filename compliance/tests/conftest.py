@@ -101,7 +101,9 @@ def staff(db: Any) -> Any:
 
 
 def consent_act(name: str = "Jane Q. Example", ip: str = "203.0.113.77") -> ConsentAct:
-    return ConsentAct(checked=True, signature_name=name, document_version=None, ip=ip, user_agent="TestBrowser/1.0")
+    return ConsentAct(
+        checked=True, signature_name=name, document_version=None, ip=ip, user_agent="TestBrowser/1.0"
+    )
 
 
 def give_consent(*, job_id: Any = None, user: Any = None, name: str = "Jane Q. Example") -> Any:
@@ -109,7 +111,11 @@ def give_consent(*, job_id: Any = None, user: Any = None, name: str = "Jane Q. E
 
     if user is not None:
         return record_biometric_consent(
-            consent_act(name), subject_type=ConsentSubjectType.USER, subject_id=str(user.pk), user=user, job_id=job_id
+            consent_act(name),
+            subject_type=ConsentSubjectType.USER,
+            subject_id=str(user.pk),
+            user=user,
+            job_id=job_id,
         )
     return record_biometric_consent(consent_act(name), subject_id=str(job_id), job_id=job_id)
 
@@ -148,3 +154,42 @@ def staff_client(staff: Any) -> Any:
     staff.is_superuser = True
     staff.save()
     return otp_client(staff)
+
+
+class CommittingClient:
+    """Wraps a test client so that each request's on-commit callbacks (emails, tasks) run, as they
+    would after a real request's transaction commits."""
+
+    def __init__(self, client: Any, capture: Any) -> None:
+        self._client, self._capture = client, capture
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name not in {"get", "post", "put", "patch", "delete"}:
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._capture(execute=True):
+                return attribute(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def api_client(django_capture_on_commit_callbacks: Any) -> Any:
+    from rest_framework.test import APIClient
+
+    return CommittingClient(APIClient(), django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def web_client(django_capture_on_commit_callbacks: Any) -> Any:
+    from django.test import Client
+
+    return CommittingClient(Client(), django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks: Any) -> Any:
+    """`with committed():` runs the block's on-commit callbacks at its end."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

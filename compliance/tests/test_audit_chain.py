@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 def _three_events() -> list[AuditEvent]:
     return [
-        record_event("job.created", actor="anonymous_job:1", object_type="job", object_id="j1", data={"n": 1}),
+        record_event(
+            "job.created", actor="anonymous_job:1", object_type="job", object_id="j1", data={"n": 1}
+        ),
         record_event("job.done", actor="system", object_type="job", object_id="j1", data={"portraits": 4}),
         record_event("job.deleted", actor="system", object_type="job", object_id="j1"),
     ]
@@ -97,7 +99,7 @@ def test_the_command_fails_at_the_first_broken_link() -> None:
         call_command("verify_audit_chain")
 
 
-def test_the_admin_action_verifies_the_chain(staff_client) -> None:  # noqa: ANN001
+def test_the_admin_action_verifies_the_chain(staff_client) -> None:
     client = staff_client
     _, second, _ = _three_events()
     url = reverse("admin:compliance_auditevent_changelist")
