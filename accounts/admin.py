@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from accounts.models import Invitation, Membership, Organisation, OrganisationApiToken, TeamSubmission, User
 
@@ -50,3 +53,10 @@ class TeamSubmissionAdmin(admin.ModelAdmin):
 class OrganisationApiTokenAdmin(admin.ModelAdmin):
     list_display = ("prefix", "name", "organisation", "created_at", "last_used_at", "revoked_at")
     exclude = ("token_hash",)
+
+
+def login_through_accounts(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The admin has no password form of its own: it sends people to the account log-in, which
+    has the rate limit, the lock-out and the second-factor step (OTPAdminSite then requires it)."""
+    next_url = request.GET.get("next") or reverse("admin:index")
+    return redirect_to_login(next_url, login_url=reverse("accounts:login"))

@@ -14,5 +14,8 @@ class AccountsConfig(AppConfig):
 
         # The admin asks for a second factor: a password alone never opens it.
         admin.site.__class__ = OTPAdminSite
+        from accounts.admin import login_through_accounts
+
+        admin.site.login = login_through_accounts  # type: ignore[method-assign]
         compliance_services.register_eraser("accounts", erase_account_data)
         compliance_services.register_exporter("accounts", export_account_data)

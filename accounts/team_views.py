@@ -63,6 +63,10 @@ def own_membership(request: HttpRequest, slug: str) -> Membership:
 @login_required
 @never_cache
 def organisation_create(request: HttpRequest) -> HttpResponse:
+    # An organisation sends invitations in its owner's name: the owner's address must be proven.
+    if request.user.email_verified_at is None:  # type: ignore[union-attr]
+        messages.error(request, "Please verify your email address before creating an organisation.")
+        return redirect("accounts:resend_verification")
     form = OrganisationCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         organisation = teams.create_organisation(owner=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
