@@ -88,7 +88,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'proportrait.sqlite3'}"), BASE_DIR),
+    "default": database_from_url(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'proportrait.sqlite3'}"), BASE_DIR
+    ),
 }
 if env_str("PROPORTRAIT_TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("PROPORTRAIT_TEST_DATABASE_NAME")}
@@ -116,6 +118,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "proportrait" / "static"]
 
 # --- Storage: ciphertext only. Local folder by default, S3-compatible when a bucket is set.
@@ -181,10 +184,13 @@ else:
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_DIR = Path(env_str("PROPORTRAIT_BROKER_DIR", str(VAR_DIR / "broker")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    for _folder in ("queue", "processed", "control"):
+        (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -200,7 +206,10 @@ CELERY_TASK_ROUTES = {"gpu_worker.*": {"queue": "gpu"}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "destroy-stale-originals": {"task": "portraits.destroy_stale_originals", "schedule": timedelta(minutes=1)},
+    "destroy-stale-originals": {
+        "task": "portraits.destroy_stale_originals",
+        "schedule": timedelta(minutes=1),
+    },
     "purge-expired-results": {"task": "portraits.purge_expired_results", "schedule": timedelta(minutes=5)},
     "compliance-daily": {"task": "compliance.run_daily_housekeeping", "schedule": crontab(minute=7, hour=3)},
 }
@@ -287,7 +296,9 @@ CSRF_COOKIE_SECURE = PROPORTRAIT_HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if PROPORTRAIT_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PROPORTRAIT_HTTPS
 SECURE_HSTS_PRELOAD = PROPORTRAIT_HTTPS
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("PROPORTRAIT_BEHIND_PROXY") else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("PROPORTRAIT_BEHIND_PROXY") else None
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -301,4 +312,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Pillow logs EXIF values (camera, owner, GPS) at DEBUG: never let photo metadata into logs.
+    "loggers": {"PIL": {"level": "WARNING", "propagate": True}},
 }
