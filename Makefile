@@ -13,8 +13,11 @@ lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
+# mypy's Django plugin imports the settings, which need (any) keys.
 typecheck:
-	.venv/bin/mypy proportrait portraits gpu_worker
+	SECRET_KEY=typecheck PROPORTRAIT_MASTER_KEYS=typecheck:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+	PROPORTRAIT_VAR_DIR=$${TMPDIR:-/tmp}/proportrait-typecheck \
+	.venv/bin/mypy proportrait portraits gpu_worker compliance accounts
 
 bench:
 	.venv/bin/python bench/bench_studio.py
