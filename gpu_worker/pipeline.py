@@ -190,8 +190,16 @@ def _load_diffusion_renderer() -> Renderer:
         logger.critical("the diffusion backend cannot be imported: %s", error)
         raise GenerationError(ErrorCode.GENERATION_FAILED) from error
     try:
-        renderer: Renderer = diffusion.load_diffusion_renderer()
+        renderer = diffusion.load_diffusion_renderer()
     except GenerationError as error:
         logger.critical("the diffusion backend cannot start: %s", error)
         raise GenerationError(error.code) from error
+    if renderer.compiled:
+        # Compile and autotune for each built-in output size now, not in the first person's job.
+        from gpu_worker.framing import output_size
+        from gpu_worker.styles import BUILTIN_STYLES
+
+        for width, height in sorted({output_size(style) for style in BUILTIN_STYLES.values()}):
+            seconds = renderer.warm_up(width, height)
+            logger.info("diffusion warm-up at %dx%d took %.1f s", width, height, seconds)
     return renderer
