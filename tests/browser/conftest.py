@@ -129,9 +129,20 @@ def web_server(stack_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log_path = tmp_path / "web.log"
     command = [
-        sys.executable, "-m", "gunicorn", "proportrait.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
-        "--timeout", "60", "--access-logfile", "-",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "proportrait.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--threads",
+        "4",
+        "--timeout",
+        "60",
+        "--access-logfile",
+        "-",
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=REPO, env=stack_env, stdout=log, stderr=subprocess.STDOUT)
@@ -168,6 +179,7 @@ def worker(stack_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Pop
     }
     process = start_worker(log_path, extra)
     try:
+
         def started() -> bool:
             return process.poll() is not None or b" ready." in log_path.read_bytes()
 
