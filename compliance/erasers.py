@@ -26,9 +26,9 @@ def _consent_condition(subject: Subject) -> Q:
     for job_id in subject.job_ids:
         condition |= Q(job_id=job_id)
     if subject.user_id is not None:
+        # Member records carry the membership id as subject_id, so they are found by user only.
         condition |= Q(user_id=subject.user_id) | Q(
-            subject_type__in=[ConsentSubjectType.USER, ConsentSubjectType.MEMBER],
-            subject_id=str(subject.user_id),
+            subject_type=ConsentSubjectType.USER, subject_id=str(subject.user_id)
         )
     return condition
 
@@ -59,7 +59,9 @@ def erase_compliance_data(subject: Subject) -> ErasureReport:
         deleted_files += int(storage.delete_object(export.storage_key))
     categories["export_files"] = deleted_files
     exports.update(deleted_at=timezone.now())
-    categories["request_contacts"] = requests.exclude(email="").update(email="", details="", job_reference="")
+    categories["request_contacts"] = requests.exclude(email="").update(
+        email="", details="", job_reference="", matched_subject={}
+    )
 
     if subject.user_id is not None:
         categories["dpa_signatures"] = DpaAcceptance.objects.filter(accepted_by_id=subject.user_id).update(

@@ -558,11 +558,12 @@ def store_export(archive: bytes, *, request: DataSubjectRequest | None = None) -
 
 
 def redact_request(request: DataSubjectRequest) -> None:
-    """Remove the requester's contact and free text; the record of the request stays (CCPA 7101)."""
+    """Remove the requester's contact, free text and what they matched; the record of the request
+    itself (type, dates, outcome) stays, as CCPA 11 CCR 7101 asks."""
     DataSubjectRequest.objects.filter(email_sha256=request.email_sha256).update(
-        email="", details="", job_reference=""
+        email="", details="", job_reference="", matched_subject={}
     )
-    request.email, request.details, request.job_reference = "", "", ""
+    request.email, request.details, request.job_reference, request.matched_subject = "", "", "", {}
 
 
 def certificate_for_token(token: str) -> DeletionCertificate | None:

@@ -14,6 +14,7 @@ from django.core import mail
 
 from compliance import services
 from compliance.models import (
+    AuditEvent,
     ConsentRecord,
     DataExport,
     DataSubjectRequest,
@@ -204,28 +205,40 @@ def test_an_eraser_that_fails_leaves_the_request_open_and_the_certificate_incomp
     )
 
 
-def test_a_job_token_proves_an_anonymous_holder(api_client: Any, eager_celery: None, registry: Any) -> None:
-    import hashlib
+def test_a_job_token_proves_an_anonymous_holder_and_a_bare_guess_proves_nothing(
+    api_client: Any, eager_celery: None, registry: Any
+) -> None:
     import uuid
 
     from compliance.services import dsar
 
     job_id = str(uuid.uuid4())
-    dsar.register_job_resolver(
-        lambda token: job_id if hashlib.sha256(token.encode()).hexdigest() == "0" else None
-    )
+    dsar.register_job_resolver(lambda token: job_id if token == "secret-token" else None)
     try:
-        request = submit_and_verify(api_client, request_type="erasure", job_reference="not-a-token")
-        assert request.matched_subject == {"user_id": None, "job_ids": []}
-        dsar._JOB_RESOLVERS[-1] = lambda token: job_id if token == "secret-token" else None
+        submit_and_verify(api_client, request_type="erasure", job_reference=job_id)  # an id is no proof
+        assert registry["erased"][-1].job_ids == ()
         with time_machine.travel("2030-01-01 00:00Z", tick=False):
             request = submit_and_verify(
                 api_client, request_type="erasure", job_reference="secret-token", email="anon@example.com"
             )
-        assert request.matched_subject == {"user_id": None, "job_ids": [job_id]}
         assert registry["erased"][-1].job_ids == (job_id,)
+        assert AuditEvent.objects.filter(action="dsar.verified", object_id=str(request.pk)).get().data[
+            "matched"
+        ] == {
+            "user_id": None,
+            "job_ids": [job_id],
+        }
+        request.refresh_from_db()
+        assert request.matched_subject == {}  # forgotten once the erasure is done
     finally:
         dsar._JOB_RESOLVERS.clear()
+
+
+def test_without_a_registered_resolver_the_token_hash_of_a_portrait_job_is_checked() -> None:
+    from compliance.services.dsar import resolve_job_reference
+
+    assert resolve_job_reference("no-such-token") is None
+    assert resolve_job_reference("   ") is None
 
 
 def test_erase_subject_is_usable_directly_by_other_apps(registry: Any) -> None:

@@ -56,6 +56,7 @@ def test_the_retention_schedule_covers_every_kind_of_data_we_keep(client: Any) -
 def test_the_retention_page_states_destruction_guidelines_and_the_bipa_limit(client: Any) -> None:
     page = client.get(reverse("compliance:retention")).content.decode()
     assert "Destruction guidelines" in page and "3 years" in page and "crypto-shredding" in page
+    assert "incident response" in page  # Colorado C.R.S. 6-1-1314
 
 
 def test_the_privacy_notice_covers_purpose_sharing_rights_and_ai_marking(client: Any) -> None:
