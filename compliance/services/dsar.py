@@ -415,6 +415,18 @@ def _close(request: DataSubjectRequest, to: str, *, actor: str, to_email: str = 
     _move(request, to, actor=actor, closed_at=timezone.now(), **fields)
     template = "dsar-completed" if to == DsarStatus.COMPLETED else "dsar-denied"
     _notify(request, template, to=to_email, **_completion_links(request))
+    forget_contact(request)
+
+
+def forget_contact(request: DataSubjectRequest) -> None:
+    """A closed request keeps its record (type, dates, outcome) but not who made it or what they wrote.
+
+    The final email has already taken its address (send_email copies the recipients).
+    """
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        email="", details="", job_reference="", matched_subject={}
+    )
+    request.email, request.details, request.job_reference, request.matched_subject = "", "", "", {}
 
 
 def _completion_links(request: DataSubjectRequest) -> dict[str, Any]:
@@ -535,6 +547,7 @@ def fulfil_request(request_id: Any) -> DataSubjectRequest:
             resolution_note="Your data is ready to download.",
         )
         _notify(request, "dsar-completed", download_url=link, download_expires_at=export.expires_at)
+        forget_contact(request)
     return request
 
 

@@ -129,6 +129,8 @@ def test_manual_requests_go_through_in_progress_to_completed_with_an_email_each(
         services.complete_request(request, note="Your name is corrected.", actor="staff:1")
     request.refresh_from_db()
     assert request.status == DsarStatus.COMPLETED
+    assert (request.email, request.details) == ("", "")  # closed: the record stays, the contact goes
+    assert request.email_sha256 and request.received_at and request.closed_at
     sent = mail.outbox[subjects_before:]
     assert ["working on" in sent[0].subject, "completed" in sent[1].subject] == [True, True]
     assert "Your name is corrected." in message_parts(sent[1])[1]
