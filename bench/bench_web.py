@@ -192,6 +192,7 @@ def main() -> int:
         str(args.threads),
         "--timeout",
         "120",
+        "--no-control-socket",
         "--backlog",
         "2048",
         "--access-logfile",

@@ -181,7 +181,7 @@ else:
     }
 
 # --- Celery. The embedded default uses kombu's filesystem transport: no broker server.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 CELERY_BROKER_DIR = Path(env_str("PROPORTRAIT_BROKER_DIR", str(VAR_DIR / "broker")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "processed", "control"):

@@ -71,6 +71,7 @@ def main() -> int:
             "4",
             "--access-logfile",
             "-",
+            "--no-control-socket",
         ],
         "worker": [
             python,

@@ -141,6 +141,7 @@ def web_server(stack_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
         "4",
         "--timeout",
         "60",
+        "--no-control-socket",  # gunicorn's default socket is one per user: parallel servers clash
         "--access-logfile",
         "-",
     ]

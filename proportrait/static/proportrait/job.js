@@ -37,7 +37,9 @@
     if (job.status === "processing") text.textContent = (stageNames[job.stage] || "Working") + "… " + job.progress + "%";
     if (job.original_deleted_at) {
       var when = new Date(job.original_deleted_at);
-      document.getElementById("original-state").textContent = "Your original photo was destroyed at " + when.toISOString().slice(11, 19) + " UTC.";
+      var months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+      document.getElementById("original-state").textContent = "Your original photo was destroyed at " +
+        when.toISOString().slice(11, 19) + " UTC on " + when.getUTCDate() + " " + months[when.getUTCMonth()] + " " + when.getUTCFullYear() + ".";
     }
     if (job.status === "done") { show("progress-panel", false); renderResults(job); show("results-panel", true); text.textContent = "Done"; }
     if (job.status === "failed") {
