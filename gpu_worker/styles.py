@@ -25,7 +25,7 @@ BUILTIN_STYLES: dict[str, Style] = {
             slug="corporate-grey",
             name="Corporate grey",
             description="The classic company-website headshot: soft grey studio backdrop, even light.",
-            backdrop_colours=("#9a9da1", "#7e8186", "#8b8f95", "#6f7378"),
+            backdrop_colours=("#9a9da1", "#718093", "#948d85", "#62666c"),  # neutral, blue, warm, charcoal
             prompt=(
                 "professional corporate headshot, seamless mottled grey studio backdrop, "
                 "soft key light from the left, business attire, sharp focus, 85mm lens"
@@ -38,7 +38,7 @@ BUILTIN_STYLES: dict[str, Style] = {
             slug="studio-white",
             name="Studio white",
             description="Bright, clean high-key portrait on white, for directories and ID badges.",
-            backdrop_colours=("#f7f7f5", "#ecedeb", "#f2f1ee", "#e4e6e8"),
+            backdrop_colours=("#f7f7f5", "#e6edf5", "#f4ebdf", "#dcdfe4"),  # white, cool, ivory, pale grey
             prompt=(
                 "high-key professional portrait, pure white seamless studio background, "
                 "bright soft even lighting, clean, crisp, business casual"
@@ -77,7 +77,7 @@ BUILTIN_STYLES: dict[str, Style] = {
             slug="creative-dark",
             name="Creative dark",
             description="Moody low-key portrait on charcoal, for creative and leadership profiles.",
-            backdrop_colours=("#3a3d42", "#26282c", "#343a46", "#2b2a2e"),
+            backdrop_colours=("#3a3d42", "#1f2a3a", "#3b302b", "#2b2a2e"),  # charcoal, navy, umber, black
             prompt=(
                 "low-key editorial portrait, dark charcoal textured studio backdrop, dramatic "
                 "soft side light, subtle rim light, confident, magazine quality"
