@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -49,13 +50,16 @@ class ReadOnlyMixin:
 # --- Consent.
 
 
+DOCUMENT_FIELDS = ("kind", "title", "text", "effective_at", "jurisdiction_notes", "version", "sha256")
+
+
 @admin.register(ConsentDocument)
 class ConsentDocumentAdmin(admin.ModelAdmin):
     """New versions only: an existing document is shown read-only; saving publishes the next version."""
 
     list_display = ["kind", "version", "title", "effective_at", "short_hash"]
     list_filter = ["kind"]
-    fields = ["kind", "title", "text", "effective_at", "jurisdiction_notes", "version", "sha256"]
+    fields = DOCUMENT_FIELDS
     readonly_fields = ["version", "sha256"]
 
     @admin.display(description="SHA-256")
@@ -63,7 +67,7 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
         return obj.sha256[:16] + "…"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return list(self.fields) if obj else list(self.readonly_fields)
+        return list(DOCUMENT_FIELDS) if obj else list(self.readonly_fields)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -102,9 +106,9 @@ class ConsentRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description="Export consent history of the selected subjects (JSON)")
     def export_history(self, request: HttpRequest, queryset: QuerySet[ConsentRecord]) -> HttpResponse:
         job_ids = tuple(
-            str(j) for j in queryset.exclude(job_id=None).values_list("job_id", flat=True).distinct()
+            str(j) for j in queryset.filter(job_id__isnull=False).values_list("job_id", flat=True).distinct()
         )
-        user_ids = set(queryset.exclude(user_id=None).values_list("user_id", flat=True))
+        user_ids = set(queryset.filter(user_id__isnull=False).values_list("user_id", flat=True))
         histories = [services.consent_history(job_ids=job_ids)] if job_ids else []
         histories += [services.consent_history(user_id=user_id) for user_id in sorted(user_ids)]
         response = HttpResponse(
@@ -132,7 +136,7 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "overdue":
             return open_requests.filter(due_at__lt=now)
         if self.value() == "week":
-            return open_requests.filter(due_at__gte=now, due_at__lt=now + timezone.timedelta(days=7))
+            return open_requests.filter(due_at__gte=now, due_at__lt=now + timedelta(days=7))
         if self.value() == "open":
             return open_requests
         return queryset
@@ -308,7 +312,7 @@ class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
             first = AuditEvent.objects.values_list("sequence", flat=True).first()
             if first is not None:
                 post.setlist(admin.helpers.ACTION_CHECKBOX_NAME, [str(first)])
-                request.POST = post
+                request.POST = post  # type: ignore[assignment]  # a mutable copy, on purpose
         return super().changelist_view(request, extra_context)
 
 

@@ -50,21 +50,23 @@ class DsarStatusSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class RetentionEntrySerializer(serializers.Serializer):
-    key = serializers.CharField()
-    data = serializers.CharField()
-    limit = inline_serializer(
+# A dict of fields (not a Serializer class) because a field called "data" would hide Serializer.data.
+RETENTION_ENTRY_FIELDS = {
+    "key": serializers.CharField(),
+    "data": serializers.CharField(),
+    "limit": inline_serializer(
         name="RetentionLimit",
         fields={"value": serializers.IntegerField(), "unit": serializers.CharField()},
         allow_null=True,
-    )
-    retention = serializers.CharField()
-    destruction = serializers.CharField()
-    enforced_by = serializers.CharField()
+    ),
+    "retention": serializers.CharField(),
+    "destruction": serializers.CharField(),
+    "enforced_by": serializers.CharField(),
+}
 
 
 class RetentionPolicySerializer(serializers.Serializer):
-    entries = RetentionEntrySerializer(many=True)
+    entries = inline_serializer(name="RetentionEntry", fields=RETENTION_ENTRY_FIELDS, many=True)
     original_photo_minutes = serializers.IntegerField()
     anonymous_results_hours = serializers.IntegerField()
     account_results_days = serializers.IntegerField()

@@ -197,7 +197,7 @@ def withdraw_consent(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_data_export(request: HttpRequest) -> HttpResponse:
-    subject = services.Subject(user_id=request.user.pk, email=request.user.email)
+    subject = services.Subject(user_id=request.user.pk, email=getattr(request.user, "email", ""))
     archive = services.export_subject_data(subject, reference="account", actor=f"user:{request.user.pk}")
     response = HttpResponse(archive, content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="proportrait-my-data.zip"'

@@ -314,12 +314,13 @@ def verify_request(request_id: Any, code: str) -> DataSubjectRequest:
             data={"matched": request.matched_subject},
         )
         _notify(request, "dsar-verified")
-        if request.duplicate_of_id and request.duplicate_of.status != DsarStatus.DENIED:
+        original = request.duplicate_of
+        if original is not None and original.status != DsarStatus.DENIED:
             _close(
                 request,
                 DsarStatus.COMPLETED,
                 actor=_actor(request),
-                resolution_note=f"This request repeats {request.duplicate_of.reference}, which covers it.",
+                resolution_note=f"This request repeats {original.reference}, which covers it.",
             )
         elif request.request_type in AUTOMATIC_DSAR_TYPES:
             from compliance import tasks
@@ -380,7 +381,7 @@ def subject_for(request: DataSubjectRequest) -> Subject:
 
 # --- Transitions.
 
-_ALLOWED = {
+_ALLOWED: dict[str, set[str]] = {
     DsarStatus.UNVERIFIED: {DsarStatus.VERIFIED, DsarStatus.DENIED},
     DsarStatus.VERIFIED: {DsarStatus.IN_PROGRESS, DsarStatus.COMPLETED, DsarStatus.DENIED},
     DsarStatus.IN_PROGRESS: {DsarStatus.COMPLETED, DsarStatus.DENIED},
