@@ -9,6 +9,11 @@ urlpatterns = [
     path("privacy/requests/", views.dsar, name="dsar"),
     path("privacy/requests/<uuid:request_id>/", views.dsar_verify, name="dsar_verify"),
     path("privacy/sub-processors/", views.subprocessors, name="subprocessors"),
+    path(
+        "privacy/sub-processors/<slug:slug>/object/",
+        views.subprocessor_objection,
+        name="subprocessor_objection",
+    ),
     path("privacy/exports/<uuid:export_id>/<str:key>/", views.export_download, name="export_download"),
     path("privacy/certificates/<str:token>/", views.certificate_pdf, name="certificate_pdf"),
     path("privacy/consent/history.json", views.consent_history, name="consent_history"),

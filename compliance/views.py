@@ -28,8 +28,9 @@ from compliance.models import (
     SubProcessor,
     SubprocessorRegisterVersion,
 )
+from compliance.services.dpa import organisation_role
 from compliance.services.dsar import certificate_for_token
-from compliance.services.registers import ROPA_FIELDS
+from compliance.services.registers import ADMIN_ROLES, ROPA_FIELDS
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -229,6 +230,24 @@ def dpa_accept(request: HttpRequest, slug: str) -> HttpResponse:
     except services.DpaError as error:
         raise PermissionDenied(str(error)) from error
     messages.success(request, "Thank you: the data processing agreement is accepted.")
+    return redirect(_safe_next(request, "/"))
+
+
+@login_required
+@require_POST
+def subprocessor_objection(request: HttpRequest, slug: str) -> HttpResponse:
+    """An organisation's owner or admin objects to the current sub-processor register (Art. 28(2))."""
+    organisation = _organisation(slug)
+    if organisation_role(request.user, organisation) not in ADMIN_ROLES:
+        raise PermissionDenied("Only the organisation's owners and admins can object.")
+    try:
+        services.record_objection(
+            organisation=organisation, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Your objection is recorded. Our privacy team will contact you.")
     return redirect(_safe_next(request, "/"))
 
 

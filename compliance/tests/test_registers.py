@@ -160,3 +160,42 @@ def test_the_daily_task_is_the_one_the_beat_schedule_names(settings: Any) -> Non
 
     assert settings.CELERY_BEAT_SCHEDULE["compliance-daily"]["task"] == tasks.run_daily_housekeeping.name
     assert tasks.run_daily_housekeeping.apply().get()["exports_deleted"] == 0
+
+
+def test_an_organisation_admin_objects_through_the_site(team: Any) -> None:
+    from compliance.tests.conftest import otp_client
+
+    url = reverse("compliance:subprocessor_objection", args=[team.organisation.slug])
+    response = otp_client(team.admin).post(url, {"reason": "We need EU-only email", "next": "/accounts/"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/"
+    objection = SubprocessorObjection.objects.get()
+    assert objection.raised_by == team.admin and objection.organisation == team.organisation
+
+    assert otp_client(team.member).post(url, {"reason": "x"}).status_code == 403
+    assert otp_client(team.outsider).post(url, {"reason": "x"}).status_code == 403
+    empty = otp_client(team.owner).post(url, {"reason": " "}, follow=True)
+    assert "Say what you object to" in empty.content.decode()
+    assert SubprocessorObjection.objects.count() == 1
+
+
+def test_an_organisation_erasure_removes_its_dpa_acceptances(team: Any) -> None:
+    from compliance.models import DpaAcceptance
+
+    services.accept_dpa(organisation=team.organisation, user=team.owner)
+    certificate = services.erase_subject(
+        services.Subject(organisation_id=team.organisation.pk), reason="organisation_deleted", actor="staff:1"
+    )
+    assert certificate.scope["erased"]["compliance"]["dpa_acceptances"] == 1
+    assert not DpaAcceptance.objects.exists()
+
+
+def test_a_certificate_link_stops_working_after_its_lifetime(client: Any, settings: Any) -> None:
+    from compliance.services.dsar import certificate_url
+
+    settings.COMPLIANCE_CERTIFICATE_LINK_DAYS = 90
+    with time_machine.travel("2026-01-01 00:00Z", tick=False):
+        certificate = services.erase_subject(services.Subject(user_id=1), reason="dsar_erasure", actor="x")
+        url = certificate_url(certificate.pk).removeprefix(settings.SITE_URL)
+        assert client.get(url).status_code == 200
+    with time_machine.travel("2026-04-02 00:00Z", tick=False):
+        assert client.get(url).status_code == 404
