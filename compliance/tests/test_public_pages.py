@@ -123,3 +123,40 @@ def test_the_schema_documents_our_endpoints_without_warnings(
         "/api/v1/consent/current/",
     ]:
         assert path in body
+
+
+@pytest.mark.parametrize(("name", "width"), [("dsar", 1280), ("retention", 1280), ("dsar", 390)])
+def test_page_images_for_the_docs(client: Any, name: str, width: int, tmp_path: Any) -> None:
+    """With PROPORTRAIT_WRITE_DOC_SAMPLES=1, screenshot public pages into docs/compliance/ (Chromium,
+    no network: the page's own stylesheet is inlined as a local file)."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if not os.environ.get("PROPORTRAIT_WRITE_DOC_SAMPLES") or not shutil.which("chromium"):
+        pytest.skip("set PROPORTRAIT_WRITE_DOC_SAMPLES=1 (and install chromium) to refresh page images")
+    static = Path(settings.BASE_DIR) / "proportrait" / "static"
+    html = client.get(reverse(f"compliance:{name}")).content.decode()
+    html = html.replace('href="/static/', f'href="file://{static}/')
+    page = tmp_path / "page.html"
+    page.write_text(html)
+    target = Path(settings.BASE_DIR) / "docs" / "compliance" / f"page-{name}-{width}.png"
+    subprocess.run(
+        [
+            "chromium",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--window-size={width},1400",
+            f"--screenshot={target}",
+            f"file://{page}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert target.stat().st_size > 10_000
