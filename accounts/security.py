@@ -9,6 +9,7 @@ address or an IP address.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -49,7 +50,7 @@ class LoginGate:
 
 def check_login_allowed(email: str, ip: str | None) -> LoginGate:
     """Say whether a log-in attempt may be checked at all (before the password is looked at)."""
-    if cache.get(_lock_key(email)):
+    if is_locked(email):
         return LoginGate(False, "locked")
     window = settings.ACCOUNTS_LOGIN_WINDOW_MINUTES * 60
     if _incr(_ip_key(ip), window) > settings.ACCOUNTS_LOGIN_ATTEMPTS_PER_IP:
@@ -62,7 +63,9 @@ def register_login_failure(email: str) -> int:
     window = settings.ACCOUNTS_LOGIN_WINDOW_MINUTES * 60
     failures = _incr(_failures_key(email), window)
     if failures >= settings.ACCOUNTS_LOGIN_MAX_FAILURES:
-        cache.set(_lock_key(email), 1, timeout=settings.ACCOUNTS_LOCKOUT_MINUTES * 60)
+        # The lock holds its own end time: a cache server's TTL (Redis) runs on its own clock.
+        lockout_seconds = settings.ACCOUNTS_LOCKOUT_MINUTES * 60
+        cache.set(_lock_key(email), time.time() + lockout_seconds, timeout=lockout_seconds)
         cache.delete(_failures_key(email))
     return failures
 
@@ -72,4 +75,5 @@ def clear_login_failures(email: str) -> None:
 
 
 def is_locked(email: str) -> bool:
-    return bool(cache.get(_lock_key(email)))
+    locked_until = cache.get(_lock_key(email))
+    return locked_until is not None and float(locked_until) > time.time()
