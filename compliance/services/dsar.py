@@ -97,7 +97,13 @@ def days_left(request: DataSubjectRequest, now: datetime | None = None) -> int:
 
 
 def email_digest(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    """A keyed hash of the address: links a person's requests without keeping the address.
+
+    Keyed (HMAC with the secret key) so that the hash cannot be reversed by hashing guessed
+    addresses; rotating the secret key only stops old requests being linked as duplicates.
+    """
+    normalised = email.strip().lower().encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"dsar-email:" + normalised, hashlib.sha256).hexdigest()
 
 
 def _code_digest(request_id: Any, code: str) -> str:

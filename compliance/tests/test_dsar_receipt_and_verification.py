@@ -224,3 +224,17 @@ def test_the_verify_page_resends_a_code(web_client: Any) -> None:
     with time_machine.travel("2026-03-10 12:05Z", tick=False):
         assert web_client.post(url, {"resend": "1"}).status_code == 302
     assert len(mail.outbox) == 2
+
+
+def test_a_request_keeps_only_a_keyed_hash_of_the_address_once_closed(api_client: Any) -> None:
+    import hashlib
+
+    request_id = submit(api_client, request_type="objection").json()["id"]
+    api_client.post(f"{URL}{request_id}/verify/", {"code": last_code()}, format="json")
+    request = DataSubjectRequest.objects.get(pk=request_id)
+    from compliance import services
+
+    services.deny_request(request, reason="Not applicable", actor="staff:1")
+    request.refresh_from_db()
+    assert request.email == ""
+    assert request.email_sha256 != hashlib.sha256(b"jane@example.com").hexdigest()  # not a plain hash
