@@ -22,7 +22,12 @@ def no_network_fetcher() -> Any:
 
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
     """Render templates/compliance/pdf/<template> to PDF bytes."""
+    from PIL import ImageFile
     from weasyprint import HTML
+
+    # Importing weasyprint switches on Pillow's process-global LOAD_TRUNCATED_IMAGES; our PDFs
+    # embed no untrusted images, and photo validation in this process must not be weakened.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     html = render_to_string(
         f"compliance/pdf/{template}",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 from gpu_worker.errors import ErrorCode, InputError
 from gpu_worker.schemas import InputLimits, UploadInfo
@@ -83,6 +83,10 @@ def sniff_format(data: bytes) -> _Kind | None:
 
 def _open(data: bytes, limits: InputLimits) -> tuple[Image.Image, _Kind]:
     """Check bytes, format and header pixel count; return the lazily-opened image."""
+    # Pillow's truncated-image switch is process-global and other libraries flip it on when
+    # imported (weasyprint does). A truncated upload must stay `corrupt_image`, whoever else
+    # runs in this process.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     if len(data) > limits.max_bytes:
         raise InputError(ErrorCode.FILE_TOO_LARGE)
     kind = sniff_format(data)
