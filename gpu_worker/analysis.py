@@ -233,7 +233,9 @@ def _person_mask(
     height, width = photo.shape[:2]
     small, _ = _resize_long_side(photo, settings.segmentation_long_side)
     coarse = models.segmenter.process(np.ascontiguousarray(small)).segmentation_mask
-    mask = cv2.resize(np.clip(coarse, 0.0, 1.0).astype(np.float32), (width, height), cv2.INTER_LINEAR)
+    mask = cv2.resize(
+        np.clip(coarse, 0.0, 1.0).astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR
+    )
 
     x0, y0, x1, y1 = face.box
     face_height = y1 - y0
@@ -290,8 +292,8 @@ def _estimate_head_top(person_mask: np.ndarray, forehead: Point, chin: Point, fa
 
 
 def _fill(mask: np.ndarray, points: np.ndarray, indices: list[int], origin: tuple[int, int]) -> None:
-    polygon = np.round(points[indices] - np.array(origin, np.float32)).astype(np.int32)
-    cv2.fillPoly(mask, [cv2.convexHull(polygon)], 1.0, lineType=cv2.LINE_AA)
+    polygon: np.ndarray = (points[indices] - np.array(origin, np.float32)).round().astype(np.int32)
+    cv2.fillPoly(mask, [cv2.convexHull(polygon)], (1.0,), lineType=cv2.LINE_AA)
 
 
 def _face_masks(
@@ -320,7 +322,7 @@ def _face_masks(
         # Detector-only fallback: an ellipse over the box, and no retouching (no protect mask).
         centre = (int((x0 + x1) / 2) - bx0, int((y0 + y1) / 2 - 0.05 * face_size) - by0)
         axes = (int((x1 - x0) * 0.55), int((y1 - y0) * 0.65))
-        cv2.ellipse(local_face, centre, axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
+        cv2.ellipse(local_face, centre, axes, 0, 0, 360, (1.0,), -1, cv2.LINE_AA)
     else:
         _fill(local_face, points, FACE_OVAL, origin)
         protect = np.zeros_like(local_skin)

@@ -107,8 +107,9 @@ def _watermark_layer(width: int, height: int, text: str) -> tuple[np.ndarray, np
     layer = Image.new("LA", (diagonal, diagonal), (0, 0))
     draw = ImageDraw.Draw(layer)
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font, stroke_width=1)
-    step_x = (right - left) + 2 * font_size
-    step_y = (bottom - top) * 3
+    # Whole pixels already (FreeType font, integer origin); int() only tells the type checker.
+    step_x = int(right - left) + 2 * font_size
+    step_y = int(bottom - top) * 3
     for row, y in enumerate(range(0, diagonal, step_y)):
         # Stagger rows like a brick wall so no clean strip of the portrait stays unmarked.
         for x in range(-(row % 2) * step_x // 2, diagonal, step_x):

@@ -125,7 +125,7 @@ class Framing:
             (self.output_width, self.output_height),
             flags=interpolation,
             borderMode=border,
-            borderValue=0,
+            borderValue=(0,),
         )
 
     def valid_mask(self) -> np.ndarray:
@@ -137,7 +137,7 @@ class Framing:
             (self.output_width, self.output_height),
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_CONSTANT,
-            borderValue=0,
+            borderValue=(0,),
         )
 
 

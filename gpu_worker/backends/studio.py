@@ -102,7 +102,7 @@ class StudioRenderer:
 
         # The shadow: the matte, shifted away from the key light (upper left), very soft.
         small = cv2.resize(alpha, (width // 4, height // 4), interpolation=cv2.INTER_AREA)
-        shift = np.float32([[1, 0, small.shape[1] * 0.035], [0, 1, small.shape[0] * 0.02]])
+        shift = np.array([[1, 0, small.shape[1] * 0.035], [0, 1, small.shape[0] * 0.02]], np.float32)
         small = cv2.warpAffine(
             small, shift, (small.shape[1], small.shape[0]), borderMode=cv2.BORDER_REPLICATE
         )

@@ -121,7 +121,7 @@ def test_previews_are_smaller_and_watermarked(job) -> None:  # type: ignore[no-u
     downscaled = np.asarray(
         Image.open(io.BytesIO(portrait.full))
         .convert("RGB")
-        .resize(preview.shape[1::-1], Image.Resampling.BOX)
+        .resize((preview.shape[1], preview.shape[0]), Image.Resampling.BOX)
     )
     difference = np.abs(preview.astype(np.int16) - downscaled).max(axis=2)
     # The tiled text covers a good part of the frame, everywhere, not just a corner.
