@@ -46,6 +46,7 @@ def main() -> int:
         env.setdefault(name, value)
     env.setdefault("PROPORTRAIT_VAR_DIR", str(var_dir))
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("GLOG_minloglevel", "2")  # mediapipe's native start-up chatter
     for folder in ("broker/queue", "broker/processed", "storage", "mail"):
         (var_dir / folder).mkdir(parents=True, exist_ok=True)
     python = sys.executable
@@ -111,7 +112,10 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    # Ctrl-C arrives as KeyboardInterrupt; a service manager's SIGTERM or a closed terminal's
+    # SIGHUP stop everything the same way.
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, lambda *_: (stop(), sys.exit(0)))
     try:
         while all(process.poll() is None for process in processes.values()):
             time.sleep(0.5)
