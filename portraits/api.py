@@ -40,7 +40,8 @@ class StyleListView(APIView):
 
 class JobCreateSerializer(serializers.Serializer):
     photo = serializers.FileField(help_text="JPEG, PNG, WebP or HEIC; one person, face visible.")
-    style = serializers.SlugField()
+    # The metaclass moves declared fields off the class, so this never shadows Field.style.
+    style = serializers.SlugField()  # type: ignore[assignment]
     consent = serializers.BooleanField(help_text="Must be true: explicit biometric consent.")
     consent_version = serializers.IntegerField(help_text="Version of the biometric notice shown.")
     signature = serializers.CharField(max_length=200, help_text="Typed full name as e-signature.")

@@ -20,7 +20,11 @@ class CappedMemoryUploadHandler(MemoryFileUploadHandler):
     ) -> None:
         # Always activate: never fall back to TemporaryFileUploadHandler, whatever the size.
         self.activated = True
-        self.request.upload_too_large = content_length > settings.PROPORTRAIT_MAX_UPLOAD_BYTES + 64 * 1024
+        assert self.request is not None  # Django always builds upload handlers with the request
+        # An ad-hoc flag on the request; portraits.api reads it with getattr().
+        self.request.upload_too_large = (  # type: ignore[attr-defined]
+            content_length > settings.PROPORTRAIT_MAX_UPLOAD_BYTES + 64 * 1024
+        )
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
@@ -29,7 +33,8 @@ class CappedMemoryUploadHandler(MemoryFileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received_bytes = start + len(raw_data)
         if self.received_bytes > settings.PROPORTRAIT_MAX_UPLOAD_BYTES:
-            self.request.upload_too_large = True
+            assert self.request is not None
+            self.request.upload_too_large = True  # type: ignore[attr-defined]
             self.file.close()
             raise SkipFile()
         return super().receive_data_chunk(raw_data, start)
