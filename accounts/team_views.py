@@ -36,6 +36,7 @@ from accounts.views import client_ip, verified_required
 
 
 def admin_membership(request: HttpRequest, slug: str) -> Membership:
+    assert request.user.is_authenticated  # every caller is behind verified_required
     membership = (
         Membership.objects.select_related("organisation")
         .filter(user=request.user, organisation__slug=slug)
@@ -47,6 +48,7 @@ def admin_membership(request: HttpRequest, slug: str) -> Membership:
 
 
 def own_membership(request: HttpRequest, slug: str) -> Membership:
+    assert request.user.is_authenticated  # every caller is behind login_required
     membership = (
         Membership.objects.select_related("organisation", "user")
         .filter(user=request.user, organisation__slug=slug)
@@ -167,8 +169,10 @@ def invite_csv(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             reports = teams.invite_from_csv(
-                organisation, text=form.cleaned_data["csv_file"], invited_by=request.user
-            )  # type: ignore[arg-type]
+                organisation,
+                text=form.cleaned_data["csv_file"],
+                invited_by=request.user,  # type: ignore[arg-type]
+            )
         except teams.TeamError as exc:
             error = str(exc)
     else:
@@ -297,8 +301,10 @@ def api_tokens(request: HttpRequest, slug: str) -> HttpResponse:
     new_token = ""
     if request.method == "POST" and form.is_valid():
         _token, new_token = teams.create_api_token(
-            organisation, name=form.cleaned_data["name"], actor=request.user
-        )  # type: ignore[arg-type]
+            organisation,
+            name=form.cleaned_data["name"],
+            actor=request.user,  # type: ignore[arg-type]
+        )
         form = ApiTokenForm()
     tokens = organisation.api_tokens.all()
     return render(

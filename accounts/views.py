@@ -48,7 +48,7 @@ def verified_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect(f"{reverse('accounts:login')}?next={request.get_full_path()}")
-        if not request.user.is_verified():  # type: ignore[union-attr]
+        if not request.user.is_verified():  # type: ignore[attr-defined]  # added by django_otp's middleware
             target = "accounts:otp_verify" if services.has_two_factor(request.user) else "accounts:two_factor"
             messages.info(request, "Admin features need two-factor authentication.")
             return redirect(f"{reverse(target)}?next={request.get_full_path()}")
