@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -103,6 +104,14 @@ def logged_in_client(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def first_alternative(message: EmailMessage) -> str:
+    """The content of a sent email's first alternative part (the HTML body)."""
+    assert isinstance(message, EmailMultiAlternatives), "email has no alternative parts"
+    content = message.alternatives[0][0]
+    assert isinstance(content, str)
+    return content
 
 
 @functools.cache

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, User
-from accounts.tests.conftest import PASSWORD, anonymous_job, logged_in_client, make_user
+from accounts.tests.conftest import PASSWORD, anonymous_job, first_alternative, logged_in_client, make_user
 from compliance.models import AuditEvent, DeletionCertificate
 from portraits.models import JobStatus, PortraitJob
 
@@ -142,7 +142,7 @@ def test_delete_my_account_erases_everything_and_emails_a_certificate(db, face_j
     message = mail.outbox[-1]
     assert message.to == [team.member.email]
     assert str(certificate.id) in message.body
-    assert str(certificate.id) in message.alternatives[0][0]
+    assert str(certificate.id) in first_alternative(message)
     assert "crypto-shredding" in message.body
     assert client.get(reverse("accounts:home")).status_code == 302
 

@@ -41,7 +41,9 @@ def submitted(team: Team) -> TeamSubmission:
     with TestCase.captureOnCommitCallbacks(execute=False):
         submission = teams.start_member_job(team.member_membership, photo=face_bytes(), client=ClientInfo())
     finish_job(submission.job)
-    teams.submit_favourite(submission, submission.job.portraits.first().pk)
+    first = submission.job.portraits.first()
+    assert first is not None
+    teams.submit_favourite(submission, first.pk)
     return submission
 
 
