@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -21,6 +20,7 @@ from portraits import services
 from portraits.access import job_for_request
 from portraits.models import PortraitJob
 from proportrait.api import ERROR_SCHEMA, error_response
+from proportrait.http import client_ip
 
 
 class StyleSerializer(serializers.Serializer):
@@ -75,13 +75,6 @@ class JobSerializer(serializers.Serializer):
     original_deleted_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField()
     portraits = PortraitOutSerializer(many=True)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # Behind a trusted proxy the client is the first X-Forwarded-For entry.
-    if settings.SECURE_PROXY_SSL_HEADER and request.META.get("HTTP_X_FORWARDED_FOR"):
-        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
 
 
 def job_payload(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:

@@ -8,10 +8,12 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from proportrait.http import ip_bucket
+
 
 def client_key(ip: str | None) -> str:
     # Hashed with the secret key: the cache never holds a raw address.
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{ip or 'unknown'}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{ip_bucket(ip)}".encode()).hexdigest()[:32]
     return f"ratelimit:upload:{digest}"
 
 

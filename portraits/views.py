@@ -16,6 +16,7 @@ from portraits import services
 from portraits.access import job_for_request, remember_job
 from portraits.api import MissingPhoto, create_job_from_request, job_payload
 from portraits.forms import UploadForm
+from proportrait.http import client_ip
 
 EXAMPLES = [
     ("corporate-grey", "Corporate grey"),
@@ -111,7 +112,7 @@ def withdraw_consent(request: HttpRequest, job_id: str) -> HttpResponse:
     withdraw(
         job_id=job.id,
         actor=actor,
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     job.refresh_from_db()
