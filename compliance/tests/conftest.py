@@ -37,11 +37,12 @@ def storage_dir(settings: Any, tmp_path: Path) -> Iterator[Path]:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": options},
         "private": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": options},
     }
-    storages._storages = {}
-    storages._backends = None
+    # StorageHandler's private caches, which the stubs leave out.
+    storages._storages = {}  # type: ignore[attr-defined]
+    storages._backends = None  # type: ignore[attr-defined]
     yield location
-    storages._storages = {}
-    storages._backends = None
+    storages._storages = {}  # type: ignore[attr-defined]
+    storages._backends = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture

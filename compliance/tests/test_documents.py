@@ -214,6 +214,7 @@ def test_staff_documents_need_staff_with_a_second_factor(team: Any, staff: Any, 
 def test_the_admin_exports_the_records_of_processing(staff_client: Any) -> None:
     url = reverse("admin:compliance_processingactivity_changelist")
     first = ProcessingActivity.objects.first()
+    assert first is not None
     response = staff_client.post(url, {"action": "export_pdf", "_selected_action": [first.pk]})
     assert response["Content-Type"] == "application/pdf"
     response = staff_client.post(url, {"action": "export_csv", "_selected_action": [first.pk]})

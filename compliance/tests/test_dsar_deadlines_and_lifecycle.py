@@ -49,7 +49,9 @@ def _verified(committed: Any, **kwargs: Any) -> DataSubjectRequest:
         request = _request(**kwargs)
     import re
 
-    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    match = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
+    assert match is not None
+    code = match.group(1)
     with committed():
         return services.verify_request(request.pk, code)
 

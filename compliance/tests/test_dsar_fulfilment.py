@@ -59,14 +59,18 @@ def registry() -> Any:
 def submit_and_verify(api_client: Any, **fields: Any) -> DataSubjectRequest:
     payload = {"email": "jane@example.com", "request_type": "access", "details": "", **fields}
     request_id = api_client.post("/api/v1/dsar/", payload, format="json").json()["id"]
-    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    match = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
+    assert match is not None
+    code = match.group(1)
     response = api_client.post(f"/api/v1/dsar/{request_id}/verify/", {"code": code}, format="json")
     assert response.status_code == 200, response.content
     return DataSubjectRequest.objects.get(pk=request_id)
 
 
 def link_in(message: Any) -> str:
-    return re.search(r"http://\S+/privacy/\S+/", message.body).group(0).removeprefix("http://127.0.0.1:8000")
+    match = re.search(r"http://\S+/privacy/\S+/", message.body)
+    assert match is not None
+    return match.group(0).removeprefix("http://127.0.0.1:8000")
 
 
 def test_an_access_request_runs_by_itself_and_emails_a_short_lived_link(
@@ -164,6 +168,7 @@ def test_an_erasure_request_runs_every_eraser_notifies_sub_processors_and_certif
 
     request.refresh_from_db()
     assert request.status == DsarStatus.COMPLETED
+    assert request.certificate_id is not None
     erased = registry["erased"][0]
     assert erased.user_id == user.pk and erased.email == "jane@example.com" and erased.scope == "everything"
     certificate = DeletionCertificate.objects.get(pk=request.certificate_id)
@@ -199,6 +204,7 @@ def test_an_eraser_that_fails_leaves_the_request_open_and_the_certificate_incomp
     request = submit_and_verify(api_client, request_type="erasure")
     request.refresh_from_db()
     assert request.status == DsarStatus.IN_PROGRESS
+    assert request.certificate_id is not None
     certificate = DeletionCertificate.objects.get(pk=request.certificate_id)
     assert certificate.failures == ["broken"] and not certificate.is_complete
     assert "Incomplete" in pdf_text(

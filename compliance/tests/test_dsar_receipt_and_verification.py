@@ -24,7 +24,9 @@ def submit(api_client: Any, **fields: Any) -> Any:
 
 
 def last_code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    match = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
+    assert match is not None
+    return match.group(1)
 
 
 def test_it_accepts_a_request_without_an_account_and_emails_receipt_with_a_code(api_client: Any) -> None:
