@@ -14,9 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
+from django.contrib.sessions.models import Session
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
@@ -200,6 +202,24 @@ def confirm_totp_enrolment(device: TOTPDevice, code: str) -> list[str] | None:
             object_id=str(device.user_id),
         )
     return codes
+
+
+def end_other_sessions(user: User, *, keep_session_key: str | None) -> int:
+    """Sign the account out of every browser but the one whose session is kept; returns how many.
+
+    After the second factor changes, a session that signed in before (perhaps with a stolen
+    password) must not live on. Sessions are stored in the database (the default engine).
+    """
+    user_id = str(user.pk)
+    stale = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).exclude(
+            session_key=keep_session_key or ""
+        )
+        if session.get_decoded().get(SESSION_KEY) == user_id
+    ]
+    Session.objects.filter(pk__in=stale).delete()
+    return len(stale)
 
 
 def regenerate_backup_codes(user: User) -> list[str]:

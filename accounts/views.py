@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -246,7 +246,15 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     error = ""
     status = 200
     next_url = _safe_next(request, "")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    device: TOTPDevice | None = None
+    # A session that has not passed an enrolled account's second factor (a password alone, perhaps
+    # a stolen one) must not see, replace or remove its devices: that would hand over the account.
+    if services.has_two_factor(user) and not request.user.is_verified():  # type: ignore[union-attr]
+        if request.method == "POST":
+            messages.info(request, "Enter a code from your authenticator app to change two-factor settings.")
+            return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': request.path})}")
+    else:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "start":
@@ -260,6 +268,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             else:
                 device.refresh_from_db()
                 otp_login(request, device)
+                services.end_other_sessions(user, keep_session_key=request.session.session_key)
                 device = None
         elif action == "backup_codes" and request.user.is_verified():  # type: ignore[union-attr]
             codes = services.regenerate_backup_codes(user)
