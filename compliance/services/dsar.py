@@ -171,8 +171,13 @@ def _check_rate(ip: str | None) -> None:
         )
 
 
+#: A request can only be covered by one still being worked on. A finished one says nothing about
+#: data collected since (an erasure last week does not erase a job made yesterday). Unverified
+#: requests are not linked to either: anyone can type someone else's email.
+DUPLICATE_TARGET_STATUSES = (DsarStatus.VERIFIED, DsarStatus.IN_PROGRESS)
+
+
 def _find_duplicate(email_sha256: str, request_type: str, now: datetime) -> DataSubjectRequest | None:
-    # Unverified and denied requests are not linked to: anyone can type someone else's email.
     window = now - timedelta(days=settings.COMPLIANCE_DSAR_DUPLICATE_WINDOW_DAYS)
     return (
         DataSubjectRequest.objects.filter(
@@ -180,8 +185,8 @@ def _find_duplicate(email_sha256: str, request_type: str, now: datetime) -> Data
             request_type=request_type,
             received_at__gte=window,
             duplicate_of__isnull=True,
+            status__in=DUPLICATE_TARGET_STATUSES,
         )
-        .exclude(status__in=[DsarStatus.UNVERIFIED, DsarStatus.DENIED])
         .order_by("received_at")
         .first()
     )
@@ -311,7 +316,11 @@ def verify_request(request_id: Any, code: str) -> DataSubjectRequest:
         request.verified_at = timezone.now()
         request.code_hash = ""
         request.matched_subject = _match_identity(request)
-        request.save(update_fields=["status", "verified_at", "code_hash", "matched_subject"])
+        original = request.duplicate_of
+        if original is not None and original.status not in DUPLICATE_TARGET_STATUSES:
+            # The original finished while this one waited for its code: it no longer covers this one.
+            request.duplicate_of = original = None
+        request.save(update_fields=["status", "verified_at", "code_hash", "matched_subject", "duplicate_of"])
         record_event(
             "dsar.verified",
             actor=_actor(request),
@@ -320,8 +329,7 @@ def verify_request(request_id: Any, code: str) -> DataSubjectRequest:
             data={"matched": request.matched_subject},
         )
         _notify(request, "dsar-verified")
-        original = request.duplicate_of
-        if original is not None and original.status != DsarStatus.DENIED:
+        if original is not None:
             _close(
                 request,
                 DsarStatus.COMPLETED,
