@@ -64,7 +64,8 @@ class GenerationRequest:
     """One job. `photo` is the decrypted original, in memory only."""
 
     job_id: str
-    photo: bytes
+    # Never in a repr: a logged or error-reported request must not carry the photo.
+    photo: bytes = field(repr=False)
     style: Style
     variants: int = 4
     seed: int = 0

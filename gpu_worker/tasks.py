@@ -43,7 +43,14 @@ def generate_portraits(job_id: str) -> None:
     else:
         del request  # drop the decrypted photo before storing results
         work.destroy_original()
-        work.complete(result)
+        try:
+            work.complete(result)
+        except BaseException as error:
+            # Storing failed (the partial results are already discarded): the job must not stay
+            # "processing" for ever.
+            logger.error("job %s: storing results failed: %s", job_id, type(error).__name__)
+            work.fail(ErrorCode.GENERATION_FAILED, DEFAULT_MESSAGES[ErrorCode.GENERATION_FAILED])
+            raise
     finally:
         work.destroy_original()
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -121,6 +123,9 @@ def create_job_from_request(
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
+    if act.document_version is None:
+        # The client must say which notice it showed; consent to an unseen text is no consent.
+        raise ConsentError("Send consent_version: the version of the consent notice the person was shown.")
     if photo is None:
         raise MissingPhoto()
     return services.create_job(
@@ -136,6 +141,7 @@ class MissingPhoto(Exception):
     pass
 
 
+@method_decorator(sensitive_post_parameters("signature"), name="dispatch")
 class JobCreateView(APIView):
     parser_classes = [MultiPartParser, FormParser]
     authentication_classes: list = []
@@ -154,7 +160,7 @@ class JobCreateView(APIView):
             return error_response(error.code.value, error.message)
         except ConsentError as error:
             return error_response("consent_required", str(error))
-        except ValueError as error:
+        except services.UnknownStyle as error:
             return error_response("invalid_request", str(error))
         except services.RateLimited:
             return error_response(

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,7 +30,7 @@ from gpu_worker.errors import ErrorCode
 from gpu_worker.schemas import Backend, GenerationResult, InputLimits, Style
 from gpu_worker.styles import get_style, style_from_dict, style_to_dict
 from portraits import crypto, storage
-from portraits.models import DataKeyPurpose, JobStatus, Portrait, PortraitJob
+from portraits.models import DataKey, DataKeyPurpose, JobStatus, Portrait, PortraitJob
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,15 @@ SIGNING_SALT = "portraits.download"
 
 class RateLimited(Exception):
     """Too many uploads from one client in the current window."""
+
+
+class UnknownStyle(ValueError):
+    """The style slug names no style."""
+
+    def __str__(self) -> str:
+        from gpu_worker.styles import BUILTIN_STYLES
+
+        return f"Unknown style. Choose one of: {', '.join(BUILTIN_STYLES)}."
 
 
 @dataclass(frozen=True)
@@ -94,17 +104,20 @@ def create_job(
     """Validate, check consent, encrypt and store the original, record consent, queue generation.
 
     Nothing is stored unless every check passes. Raises gpu_worker InputError (bad photo),
-    compliance ConsentError (no valid consent act), ValueError (unknown style) or RateLimited.
+    compliance ConsentError (no valid consent act), UnknownStyle or RateLimited.
     """
     from portraits import ratelimit  # local: keeps the cache out of import time
 
-    # 1. Checks that store nothing: photo, style, consent, rate limit.
-    info = inspect_upload(photo, input_limits())
-    if style is None:
-        style = get_style(style_slug or "")
-    check_biometric_consent(consent)
+    # 1. Checks that store nothing: rate limit first (decoding costs CPU), photo, style, consent.
     if check_rate_limit and not ratelimit.allow_upload(client.ip):
         raise RateLimited()
+    info = inspect_upload(photo, input_limits())
+    if style is None:
+        try:
+            style = get_style(style_slug or "")
+        except ValueError:
+            raise UnknownStyle() from None
+    check_biometric_consent(consent)
 
     # 2. Encrypt under a fresh data key; only ciphertext reaches storage.
     token = secrets.token_urlsafe(32)
@@ -208,22 +221,25 @@ def report_progress(job_id: str, percent: int, stage: str) -> None:
 
 
 def complete_job(job_id: str, result: GenerationResult) -> bool:
-    """Encrypt and store the portraits, then mark the job done. False if the job was erased meanwhile."""
-    job = PortraitJob.objects.get(id=job_id)
-    if job.status != JobStatus.PROCESSING:
-        return False
+    """Encrypt and store the portraits, then mark the job done. False if the job was erased meanwhile.
+
+    The results key is recorded on the job before the first object is written, so whatever
+    happens next (an error, a killed worker, an erasure) the key and the `results/<job>/`
+    objects can be found and destroyed by `erase_job` or the sweeper.
+    """
     data_key, raw_key = crypto.create_data_key(DataKeyPurpose.RESULTS)
-    written: list[str] = []
+    if not PortraitJob.objects.filter(id=job_id, status=JobStatus.PROCESSING).update(results_key=data_key):
+        crypto.destroy_data_key(data_key)
+        return False
+    job = PortraitJob.objects.get(id=job_id)
     rows: list[Portrait] = []
     try:
         for image in result.portraits:
             full_key = result_object_key(job.id, image.variant, "full")
             preview_key = result_object_key(job.id, image.variant, "preview")
             aad = f"{job.id}:{image.variant}".encode()
-            written.append(storage.put_object(full_key, crypto.encrypt(raw_key, image.full, aad + b":full")))
-            written.append(
-                storage.put_object(preview_key, crypto.encrypt(raw_key, image.preview, aad + b":preview"))
-            )
+            storage.put_object(full_key, crypto.encrypt(raw_key, image.full, aad + b":full"))
+            storage.put_object(preview_key, crypto.encrypt(raw_key, image.preview, aad + b":preview"))
             rows.append(
                 Portrait(
                     job=job,
@@ -239,11 +255,7 @@ def complete_job(job_id: str, result: GenerationResult) -> bool:
             )
         with transaction.atomic():
             updated = PortraitJob.objects.filter(id=job.id, status=JobStatus.PROCESSING).update(
-                status=JobStatus.DONE,
-                progress=100,
-                stage="done",
-                results_key=data_key,
-                finished_at=timezone.now(),
+                status=JobStatus.DONE, progress=100, stage="done", finished_at=timezone.now()
             )
             if updated != 1:
                 raise _JobGone()
@@ -260,10 +272,10 @@ def complete_job(job_id: str, result: GenerationResult) -> bool:
                 },
             )
     except _JobGone:
-        _discard(written, data_key)
+        discard_partial_results(job)
         return False
-    except Exception:
-        _discard(written, data_key)
+    except BaseException:
+        discard_partial_results(job)
         raise
     return True
 
@@ -272,10 +284,17 @@ class _JobGone(Exception):
     pass
 
 
-def _discard(keys: list[str], data_key: Any) -> None:
-    for key in keys:
-        storage.delete_object(key)
-    crypto.destroy_data_key(data_key)
+def discard_partial_results(job: PortraitJob) -> int:
+    """Delete every object under the job's results prefix and shred its results key.
+
+    For results that were never published (storing failed, or the job ended meanwhile);
+    returns the number of objects deleted.
+    """
+    deleted = storage.delete_prefix(f"results/{job.id}/")
+    job.refresh_from_db(fields=["results_key"])
+    if job.results_key is not None:
+        crypto.destroy_data_key(job.results_key)
+    return deleted
 
 
 def fail_job(job_id: str, code: str, message: str) -> None:
@@ -331,29 +350,42 @@ def destroy_original(job: PortraitJob, *, reason: str = "job_ended") -> bool:
 def destroy_stale_originals(now: Any = None) -> int:
     """The dead-man sweeper: destroy every original older than the limit, whatever its job's state.
 
-    A job still queued or processing at that point has lost its worker: it is failed, not retried.
+    A job still queued or processing at that point has lost its worker: it is failed, not
+    retried, and anything it had started to store is destroyed with its key. Returns the number
+    of originals and orphaned keys destroyed.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES)
+    timed_out = "Processing took too long and was stopped. Your photo was deleted; please try again."
     destroyed = 0
-    stale = PortraitJob.objects.filter(original_deleted_at__isnull=True, created_at__lt=cutoff)
+    stale = PortraitJob.objects.filter(created_at__lt=cutoff).filter(
+        Q(original_deleted_at__isnull=True) | Q(status__in=[JobStatus.QUEUED, JobStatus.PROCESSING])
+    )
     for job in stale.iterator():
-        fail_job(
-            str(job.id),
-            ErrorCode.GENERATION_FAILED.value,
-            "Processing took too long and was stopped. Your photo was deleted; please try again.",
-        )
+        was_running = job.status in {JobStatus.QUEUED, JobStatus.PROCESSING}
+        fail_job(str(job.id), ErrorCode.GENERATION_FAILED.value, timed_out)
         destroyed += destroy_original(job, reason="deadman_sweeper")
-    # Keys whose job row was never committed (a crash between storage write and commit).
-    from portraits.models import DataKey
-
-    orphans = DataKey.objects.filter(
-        purpose=DataKeyPurpose.ORIGINAL, destroyed_at__isnull=True, created_at__lt=cutoff
-    ).exclude(id__in=PortraitJob.objects.filter(original_key__isnull=False).values("original_key"))
+        if was_running:
+            discard_partial_results(job)
+    # Keys whose job never pointed at them (a crash between creating the key and saving the job).
+    referenced = PortraitJob.objects.filter(Q(original_key__isnull=False) | Q(results_key__isnull=False))
+    orphans = (
+        DataKey.objects.filter(
+            purpose__in=[DataKeyPurpose.ORIGINAL, DataKeyPurpose.RESULTS],
+            destroyed_at__isnull=True,
+            created_at__lt=cutoff,
+        )
+        .exclude(id__in=referenced.values("original_key"))
+        .exclude(id__in=referenced.values("results_key"))
+    )
     for data_key in orphans:
         crypto.destroy_data_key(data_key)
         record_event(
-            "original.orphan_key_shredded", actor="system", object_type="data_key", object_id=str(data_key.id)
+            "data_key.orphan_shredded",
+            actor="system",
+            object_type="data_key",
+            object_id=str(data_key.id),
+            data={"purpose": data_key.purpose},
         )
         destroyed += 1
     return destroyed
@@ -418,11 +450,9 @@ def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
             status=JobStatus.DELETED, deleted_at=timezone.now(), progress=0, stage="deleted"
         )
     destroy_original(job, reason=f"erase:{reason}")
-    objects = 0
     portraits = list(job.portraits.all())
-    for portrait in portraits:
-        objects += storage.delete_object(portrait.full_storage_key)
-        objects += storage.delete_object(portrait.preview_storage_key)
+    # Everything under the job's prefix goes, also objects of results that were never published.
+    objects = storage.delete_prefix(f"results/{job.id}/")
     shredded: list[str] = []
     job.refresh_from_db()
     for data_key in (job.original_key, job.results_key):

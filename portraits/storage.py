@@ -37,3 +37,20 @@ def delete_object(key: str) -> bool:
 
 def object_exists(key: str) -> bool:
     return bool(key) and private_storage().exists(key)
+
+
+def delete_prefix(prefix: str) -> int:
+    """Delete every object whose key starts with `prefix` (a folder, ending in '/'); returns how many."""
+    storage = private_storage()
+    folder = prefix.rstrip("/")
+    try:
+        subfolders, files = storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    deleted = 0
+    for name in files:
+        storage.delete(f"{folder}/{name}")
+        deleted += 1
+    for subfolder in subfolders:
+        deleted += delete_prefix(f"{folder}/{subfolder}/")
+    return deleted

@@ -7,10 +7,14 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadhandler import MemoryFileUploadHandler, SkipFile
 
+# Multipart framing and the form's small fields around the file.
+ENVELOPE_BYTES = 64 * 1024
+
 
 class CappedMemoryUploadHandler(MemoryFileUploadHandler):
-    """Keeps uploads in memory; a file over PROPORTRAIT_MAX_UPLOAD_BYTES is dropped, not spooled.
+    """Keeps uploads in memory; bytes past PROPORTRAIT_MAX_UPLOAD_BYTES are dropped, not spooled.
 
+    The cap counts every file of the request together, so several files cannot multiply it.
     The request is flagged (`request.upload_too_large`) so the view answers `file_too_large`.
     Unlike the stock handler this one never hands over to a temporary-file handler.
     """
@@ -20,21 +24,16 @@ class CappedMemoryUploadHandler(MemoryFileUploadHandler):
     ) -> None:
         # Always activate: never fall back to TemporaryFileUploadHandler, whatever the size.
         self.activated = True
-        assert self.request is not None  # Django always builds upload handlers with the request
-        # An ad-hoc flag on the request; portraits.api reads it with getattr().
-        self.request.upload_too_large = (  # type: ignore[attr-defined]
-            content_length > settings.PROPORTRAIT_MAX_UPLOAD_BYTES + 64 * 1024
+        self.request_file_bytes = 0
+        self.request.upload_too_large = (
+            content_length > settings.PROPORTRAIT_MAX_UPLOAD_BYTES + ENVELOPE_BYTES
         )
 
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)
-        self.received_bytes = 0
-
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        self.received_bytes = start + len(raw_data)
-        if self.received_bytes > settings.PROPORTRAIT_MAX_UPLOAD_BYTES:
-            assert self.request is not None
-            self.request.upload_too_large = True  # type: ignore[attr-defined]
+        self.request_file_bytes += len(raw_data)
+        if self.request.upload_too_large or self.request_file_bytes > settings.PROPORTRAIT_MAX_UPLOAD_BYTES:
+            # Drop what this file holds so far; the parser reads past the rest without keeping it.
+            self.request.upload_too_large = True
             self.file.close()
             raise SkipFile()
         return super().receive_data_chunk(raw_data, start)

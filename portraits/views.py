@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from compliance.models import ConsentKind
@@ -35,6 +36,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@sensitive_post_parameters("signature")
 def upload(request: HttpRequest) -> HttpResponse:
     document = current_document(ConsentKind.BIOMETRIC)
     error: dict[str, str] | None = None

@@ -57,9 +57,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that static files answered by WhiteNoise carry the policy too.
+    "proportrait.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "proportrait.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -156,6 +157,7 @@ PROPORTRAIT_MAX_IMAGE_PIXELS = env_int("PROPORTRAIT_MAX_IMAGE_PIXELS", 50_000_00
 FILE_UPLOAD_HANDLERS = ["portraits.uploads.CappedMemoryUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = PROPORTRAIT_MAX_UPLOAD_BYTES + 1
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files
+DATA_UPLOAD_MAX_NUMBER_FILES = 1  # one photo (or one CSV) per request
 
 # --- Jobs, results, retention (the public retention page reads these same values).
 PROPORTRAIT_BACKEND = env_str("PROPORTRAIT_BACKEND", "studio")
