@@ -277,15 +277,21 @@ def claim_job(job: Any, user: User) -> bool:
 
     The original photo was destroyed when the job ended; only the generated portraits move.
     The filtered update claims safely: a job that already has an owner is never taken over.
+    The anonymous bearer token stops working: its hash is replaced by that of a random value
+    nobody keeps, so from now on only the owner's log-in reaches the job.
     """
     from portraits.models import JobStatus, PortraitJob
-    from portraits.services import account_retention
+    from portraits.services import account_retention, hash_token
 
     with transaction.atomic():
         changed = (
             PortraitJob.objects.filter(pk=job.pk, owner__isnull=True)
             .exclude(status=JobStatus.DELETED)
-            .update(owner=user, expires_at=timezone.now() + account_retention())
+            .update(
+                owner=user,
+                expires_at=timezone.now() + account_retention(),
+                token_hash=hash_token(secrets.token_urlsafe(32)),
+            )
         )
         if changed != 1:
             return False
