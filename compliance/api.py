@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from compliance import services
 from compliance.models import DataSubjectRequest, DsarType, Jurisdiction
 from proportrait.api import ERROR_SCHEMA, ApiError
+from proportrait.http import client_ip
 
 ErrorSerializer = ERROR_SCHEMA
 
@@ -117,7 +118,7 @@ class DsarCreateView(APIView):
         serializer = DsarCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            created = services.create_request(**serializer.validated_data, ip=request.META.get("REMOTE_ADDR"))
+            created = services.create_request(**serializer.validated_data, ip=client_ip(request))
         except services.DsarError as error:
             raise _api_error(error) from error
         return Response(
@@ -138,6 +139,10 @@ class DsarVerifyView(APIView):
                 ErrorSerializer, description="invalid_code, code_expired, too_many_attempts, already_verified"
             ),
             404: ErrorSerializer,
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="rate_limited: too many wrong codes for this email or network today",
+            ),
         },
         tags=["compliance"],
     )
@@ -146,7 +151,7 @@ class DsarVerifyView(APIView):
         serializer = DsarVerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            dsar = services.verify_request(dsar.pk, serializer.validated_data["code"])
+            dsar = services.verify_request(dsar.pk, serializer.validated_data["code"], ip=client_ip(request))
         except services.DsarError as error:
             raise _api_error(error) from error
         return Response({"status": dsar.status})
@@ -169,7 +174,7 @@ class DsarResendView(APIView):
     def post(self, request: Request, request_id: str) -> Response:
         dsar = _get_request(request_id)
         try:
-            dsar = services.resend_code(dsar.pk)
+            dsar = services.resend_code(dsar.pk, ip=client_ip(request))
         except services.DsarError as error:
             raise _api_error(error) from error
         return Response({"status": dsar.status}, status=status.HTTP_202_ACCEPTED)

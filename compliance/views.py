@@ -31,6 +31,7 @@ from compliance.models import (
 from compliance.services.dpa import organisation_role
 from compliance.services.dsar import certificate_for_token
 from compliance.services.registers import ADMIN_ROLES, ROPA_FIELDS
+from proportrait.http import client_ip
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -95,7 +96,7 @@ def dsar(request: HttpRequest) -> HttpResponse:
                 details=form.cleaned_data["details"],
                 job_reference=form.cleaned_data["job_reference"],
                 jurisdiction=form.cleaned_data["jurisdiction"] or "unknown",
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
         except services.DsarError as error:
             form.add_error(None, error.message)
@@ -111,11 +112,11 @@ def dsar_verify(request: HttpRequest, request_id: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if "resend" in request.POST:
-                services.resend_code(dsar_request.pk)
+                services.resend_code(dsar_request.pk, ip=client_ip(request))
                 messages.success(request, "We have sent you a new code.")
                 return redirect("compliance:dsar_verify", request_id=dsar_request.pk)
             if form.is_valid():
-                services.verify_request(dsar_request.pk, form.cleaned_data["code"])
+                services.verify_request(dsar_request.pk, form.cleaned_data["code"], ip=client_ip(request))
                 messages.success(
                     request, "Thank you: your request is verified. We email you as it progresses."
                 )

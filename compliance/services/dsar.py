@@ -37,6 +37,7 @@ from compliance.models import (
 from compliance.services.erasure import Subject, erase_subject
 from compliance.services.exports import export_subject_data
 from proportrait.emails import send_email
+from proportrait.http import ip_bucket
 
 logger = logging.getLogger(__name__)
 
@@ -154,21 +155,79 @@ def _verify_url(request: DataSubjectRequest) -> str:
     return settings.SITE_URL + reverse("compliance:dsar_verify", args=[request.id])
 
 
-def _check_rate(ip: str | None) -> None:
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{ip or 'unknown'}".encode()).hexdigest()[:32]
-    key = f"compliance:dsar-rate:{digest}"
-    cache.add(key, 0, timeout=3600)
+def _address_digest(ip: str | None) -> str:
     try:
-        count = cache.incr(key)
+        bucket = ip_bucket(ip)
     except ValueError:
-        cache.set(key, 1, timeout=3600)
-        count = 1
+        bucket = "unknown"
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{bucket}".encode()).hexdigest()[:32]
+
+
+def _increment(key: str, *, seconds: int) -> int:
+    """Count one more in a fixed window of `seconds` that starts with the first count."""
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=seconds)
+        return 1
+
+
+def _check_rate(ip: str | None) -> None:
+    count = _increment(f"compliance:dsar-rate:{_address_digest(ip)}", seconds=3600)
     if count > settings.COMPLIANCE_DSAR_REQUESTS_PER_HOUR:
         raise DsarError(
             "rate_limited",
             "Too many requests from your network. Please try again in an hour.",
             http_status=429,
         )
+
+
+# Limits across requests: one request allows only a few codes and tries, but a person (or a
+# network) could open request after request and keep guessing. These count per email digest
+# and per address bucket over a day.
+DAY_SECONDS = 24 * 3600
+
+
+def _quota_keys(kind: str, email_sha256: str, ip: str | None) -> tuple[str, str]:
+    return (
+        f"compliance:dsar-{kind}:email:{email_sha256[:32]}",
+        f"compliance:dsar-{kind}:address:{_address_digest(ip)}",
+    )
+
+
+def _check_code_quota(email_sha256: str, ip: str | None) -> None:
+    email_key, address_key = _quota_keys("codes", email_sha256, ip)
+    if (cache.get(email_key) or 0) >= settings.COMPLIANCE_DSAR_CODES_PER_EMAIL_PER_DAY or (
+        cache.get(address_key) or 0
+    ) >= settings.COMPLIANCE_DSAR_CODES_PER_ADDRESS_PER_DAY:
+        raise DsarError(
+            "rate_limited",
+            "We have sent the most verification codes we can for today. Please try again tomorrow.",
+            http_status=429,
+        )
+
+
+def _count_code_sent(email_sha256: str, ip: str | None) -> None:
+    for key in _quota_keys("codes", email_sha256, ip):
+        _increment(key, seconds=DAY_SECONDS)
+
+
+def _check_failure_quota(email_sha256: str, ip: str | None) -> None:
+    email_key, address_key = _quota_keys("failures", email_sha256, ip)
+    if (cache.get(email_key) or 0) >= settings.COMPLIANCE_DSAR_FAILED_CODES_PER_EMAIL_PER_DAY or (
+        cache.get(address_key) or 0
+    ) >= settings.COMPLIANCE_DSAR_FAILED_CODES_PER_ADDRESS_PER_DAY:
+        raise DsarError(
+            "rate_limited",
+            "Too many wrong codes today. Please try again tomorrow.",
+            http_status=429,
+        )
+
+
+def _count_failure(email_sha256: str, ip: str | None) -> None:
+    for key in _quota_keys("failures", email_sha256, ip):
+        _increment(key, seconds=DAY_SECONDS)
 
 
 #: A request can only be covered by one still being worked on. A finished one says nothing about
@@ -215,6 +274,7 @@ def create_request(
         raise DsarError("invalid_request", "Please give the email address we can reach you at.")
     now = timezone.now()
     digest = email_digest(email)
+    _check_code_quota(digest, ip)
     with transaction.atomic():
         request = DataSubjectRequest.objects.create(
             request_type=request_type,
@@ -228,6 +288,7 @@ def create_request(
             duplicate_of=_find_duplicate(digest, request_type, now),
         )
         code = _issue_code(request)
+        _count_code_sent(digest, ip)
         record_event(
             "dsar.received",
             actor=_actor(request),
@@ -251,8 +312,9 @@ def create_request(
     return request
 
 
-def resend_code(request_id: Any) -> DataSubjectRequest:
-    """Email a fresh code; rate limited per request (spacing and a total)."""
+def resend_code(request_id: Any, *, ip: str | None = None) -> DataSubjectRequest:
+    """Email a fresh code; rate limited per request (spacing and a total), and per email and
+    per client address over a day."""
     with transaction.atomic():
         request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
         if request.status != DsarStatus.UNVERIFIED:
@@ -272,7 +334,9 @@ def resend_code(request_id: Any) -> DataSubjectRequest:
                 "We sent a code a moment ago. Please wait a minute, then ask again.",
                 http_status=429,
             )
+        _check_code_quota(request.email_sha256, ip)
         code = _issue_code(request)
+        _count_code_sent(request.email_sha256, ip)
         record_event("dsar.code_resent", actor=_actor(request), object_type="dsar", object_id=str(request.id))
         _notify(
             request,
@@ -284,13 +348,15 @@ def resend_code(request_id: Any) -> DataSubjectRequest:
     return request
 
 
-def verify_request(request_id: Any, code: str) -> DataSubjectRequest:
+def verify_request(request_id: Any, code: str, *, ip: str | None = None) -> DataSubjectRequest:
     """Check the emailed code. Raises DsarError (invalid_code, code_expired, too_many_attempts,
-    already_verified); on success matches the identity to our data and queues fulfilment."""
+    already_verified, rate_limited); on success matches the identity to our data and queues
+    fulfilment. Wrong codes count per request, and per email and client address over a day."""
     with transaction.atomic():
         request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
         if request.status != DsarStatus.UNVERIFIED:
             raise DsarError("already_verified", "This request is already verified.")
+        _check_failure_quota(request.email_sha256, ip)
         if request.code_attempts >= settings.COMPLIANCE_DSAR_CODE_MAX_ATTEMPTS:
             raise DsarError("too_many_attempts", "Too many wrong codes. Ask for a new code and try again.")
         if not request.code_expires_at or timezone.now() > request.code_expires_at:
@@ -298,6 +364,7 @@ def verify_request(request_id: Any, code: str) -> DataSubjectRequest:
         if not hmac.compare_digest(request.code_hash, _code_digest(request.id, (code or "").strip())):
             request.code_attempts += 1
             request.save(update_fields=["code_attempts"])
+            _count_failure(request.email_sha256, ip)
             record_event(
                 "dsar.code_rejected", actor=_actor(request), object_type="dsar", object_id=str(request.id)
             )
