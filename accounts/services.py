@@ -20,7 +20,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -46,15 +46,50 @@ def user_actor(user: Any) -> str:
 # --- Sign-up and email verification
 
 
-def sign_up(*, email: str, password: str, first_name: str = "") -> User:
-    """Create an account (email not yet verified) and send the verification link."""
-    with transaction.atomic():
-        user = User(username=email.lower(), email=email.lower(), first_name=first_name.strip()[:150])
-        user.set_password(password)  # Argon2 (PASSWORD_HASHERS)
-        user.save()
-        record_event("account.created", actor=user_actor(user), object_type="user", object_id=str(user.pk))
-        send_verification_email(user)
+def sign_up(*, email: str, password: str, first_name: str = "") -> User | None:
+    """Create an account (email not yet verified) and send the verification link.
+
+    When the address already has an account, none is created: its owner is emailed instead and
+    None is returned. Callers answer both cases alike, so sign-up never tells a visitor which
+    addresses have accounts.
+    """
+    email = email.strip().lower()
+    user = User(username=email, email=email, first_name=first_name.strip()[:150])
+    # Argon2 (PASSWORD_HASHERS); hashed in both cases, so that both take as long.
+    user.set_password(password)
+    if User.objects.filter(email__iexact=email).exists():
+        notify_sign_up_for_existing_account(email)
+        return None
+    try:
+        with transaction.atomic():
+            user.save()
+            record_event(
+                "account.created", actor=user_actor(user), object_type="user", object_id=str(user.pk)
+            )
+            send_verification_email(user)
+    except IntegrityError:  # the same address signed up at the same moment
+        notify_sign_up_for_existing_account(email)
+        return None
     return user
+
+
+def notify_sign_up_for_existing_account(email: str) -> None:
+    """Tell an account's owner that someone tried to sign up with their address."""
+    owner = User.objects.filter(email__iexact=email, is_active=True).first()
+    if owner is None:
+        return
+    send_email(
+        "account-exists",
+        [owner.email],
+        {
+            "first_name": owner.first_name,
+            "login_link": settings.SITE_URL + reverse("accounts:login"),
+            "reset_link": settings.SITE_URL + reverse("accounts:password_reset"),
+        },
+    )
+    record_event(
+        "account.sign_up_for_existing", actor="anonymous", object_type="user", object_id=str(owner.pk)
+    )
 
 
 def _email_digest(email: str) -> str:

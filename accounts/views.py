@@ -72,9 +72,11 @@ def signup(request: HttpRequest) -> HttpResponse:
             first_name=form.cleaned_data["first_name"],
         )
         # Signed in straight away so that this browser's results can be claimed now; later log-ins
-        # need the verified address.
-        auth_login(request, user, backend=BACKEND)
-        messages.success(request, "Account created. We sent you a link to verify your email address.")
+        # need the verified address. An address that already has an account gets the same answer
+        # (its owner is emailed instead), so sign-up does not reveal who has an account.
+        if user is not None:
+            auth_login(request, user, backend=BACKEND)
+        messages.success(request, "Check your email: we sent a message to that address.")
         next_url = _safe_next(request, "")
         if next_url:
             return redirect(next_url)
@@ -123,6 +125,9 @@ def login(request: HttpRequest) -> HttpResponse:
             status = 429
         else:
             user = User.objects.filter(email__iexact=email, is_active=True).first()
+            if user is None:
+                # Hash once anyway, so that an unknown address takes as long as a wrong password.
+                User().set_password(form.cleaned_data["password"])
             if user is None or not user.check_password(form.cleaned_data["password"]):
                 failures = security.register_login_failure(email)
                 services.record_login_failure(
