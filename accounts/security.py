@@ -71,7 +71,8 @@ def register_login_failure(email: str) -> int:
 
 
 def clear_login_failures(email: str) -> None:
-    cache.delete(_failures_key(email))
+    """Forget the account's failures and end its lock-out (a log-in passed, or a reset proved the mailbox)."""
+    cache.delete_many([_failures_key(email), _lock_key(email)])
 
 
 def is_locked(email: str) -> bool:
