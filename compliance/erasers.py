@@ -60,7 +60,7 @@ def erase_compliance_data(subject: Subject) -> ErasureReport:
     categories["export_files"] = deleted_files
     exports.update(deleted_at=timezone.now())
     categories["request_contacts"] = requests.exclude(email="").update(
-        email="", details="", job_reference="", matched_subject={}
+        email="", details="", proven_job_id="", matched_subject={}
     )
 
     if subject.user_id is not None:

@@ -191,7 +191,9 @@ class DataSubjectRequest(models.Model):
     email_sha256 = models.CharField(max_length=64, db_index=True)
     jurisdiction = models.CharField(max_length=12, choices=Jurisdiction.choices, default=Jurisdiction.UNKNOWN)
     details = models.TextField(blank=True)
-    job_reference = models.CharField(max_length=200, blank=True)
+    # The job whose bearer token the requester gave, resolved on receipt. The token itself is
+    # never stored: it would let anyone who reads this row (staff, a backup) open the job.
+    proven_job_id = models.CharField(max_length=64, blank=True)
 
     received_at = models.DateTimeField(db_index=True)
     due_at = models.DateTimeField(db_index=True)

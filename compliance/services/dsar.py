@@ -263,7 +263,11 @@ def create_request(
     jurisdiction: str = Jurisdiction.UNKNOWN,
     ip: str | None = None,
 ) -> DataSubjectRequest:
-    """Record a request, email its receipt with a verification code, and return it."""
+    """Record a request, email its receipt with a verification code, and return it.
+
+    A job reference (the bearer token of an anonymous job) is resolved here and only the job id
+    it proves is kept; nothing is done with it until the email is verified.
+    """
     _check_rate(ip)
     if request_type not in DsarType.values:
         raise DsarError("invalid_request", f"request_type must be one of: {', '.join(DsarType.values)}.")
@@ -282,7 +286,7 @@ def create_request(
             email_sha256=digest,
             jurisdiction=jurisdiction,
             details=details.strip()[:5000],
-            job_reference=job_reference.strip()[:200],
+            proven_job_id=resolve_job_reference(job_reference[:200]) or "",
             received_at=now,
             due_at=due_date(now, jurisdiction),
             duplicate_of=_find_duplicate(digest, request_type, now),
@@ -447,8 +451,8 @@ def resolve_job_reference(reference: str) -> str | None:
 
 def _match_identity(request: DataSubjectRequest) -> dict[str, Any]:
     user = get_user_model().objects.filter(email__iexact=request.email).first()
-    job_id = resolve_job_reference(request.job_reference) if request.job_reference else None
-    return {"user_id": user.pk if user else None, "job_ids": [job_id] if job_id else []}
+    job_ids = [request.proven_job_id] if request.proven_job_id else []
+    return {"user_id": user.pk if user else None, "job_ids": job_ids}
 
 
 def subject_for(request: DataSubjectRequest) -> Subject:
@@ -506,9 +510,9 @@ def forget_contact(request: DataSubjectRequest) -> None:
     The final email has already taken its address (send_email copies the recipients).
     """
     DataSubjectRequest.objects.filter(pk=request.pk).update(
-        email="", details="", job_reference="", matched_subject={}
+        email="", details="", proven_job_id="", matched_subject={}
     )
-    request.email, request.details, request.job_reference, request.matched_subject = "", "", "", {}
+    request.email, request.details, request.proven_job_id, request.matched_subject = "", "", "", {}
 
 
 def _completion_links(request: DataSubjectRequest) -> dict[str, Any]:
@@ -656,9 +660,9 @@ def redact_request(request: DataSubjectRequest) -> None:
     """Remove the requester's contact, free text and what they matched; the record of the request
     itself (type, dates, outcome) stays, as CCPA 11 CCR 7101 asks."""
     DataSubjectRequest.objects.filter(email_sha256=request.email_sha256).update(
-        email="", details="", job_reference="", matched_subject={}
+        email="", details="", proven_job_id="", matched_subject={}
     )
-    request.email, request.details, request.job_reference, request.matched_subject = "", "", "", {}
+    request.email, request.details, request.proven_job_id, request.matched_subject = "", "", "", {}
 
 
 def certificate_for_token(token: str) -> DeletionCertificate | None:
