@@ -72,7 +72,11 @@ class MemberSerializer(serializers.Serializer):
 
 class InviteSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    role = serializers.ChoiceField(choices=[Role.MEMBER.value, Role.ADMIN.value], default=Role.MEMBER.value)
+    role = serializers.ChoiceField(
+        choices=[Role.MEMBER.value, Role.ADMIN.value],
+        default=Role.MEMBER.value,
+        help_text="An organisation API token may invite members only; admins invite admins.",
+    )
 
 
 class InvitationSerializer(serializers.Serializer):
@@ -256,6 +260,16 @@ class InvitationsView(OrganisationApiView):
         organisation = self.organisation(request, slug)
         serializer = InviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # A token is a shared secret held by another system, without a second factor: it must not
+        # be able to add people who could manage the organisation (and create more tokens).
+        if (
+            isinstance(request.auth, OrganisationApiToken)
+            and serializer.validated_data["role"] != Role.MEMBER
+        ):
+            raise ApiError(
+                "role_not_allowed",
+                "An API token can invite members only. Admins are invited from the organisation's page.",
+            )
         try:
             invitation = teams.invite_member(
                 organisation,
