@@ -522,6 +522,15 @@ def approved_submissions(organisation: Organisation) -> list[TeamSubmission]:
     )
 
 
+# A spreadsheet reads a cell starting with one of these as a formula ("CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """The value as a spreadsheet shows it as text: a leading quote defuses a would-be formula."""
+    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+
+
 def headshot_filename(submission: TeamSubmission) -> str:
     user = submission.membership.user
     base = slugify(user.get_full_name() or user.email.split("@")[0]) or f"member-{user.pk}"
@@ -544,7 +553,10 @@ def export_approved_zip(organisation: Organisation, *, actor: str) -> bytes:
             assert submission.favourite is not None
             archive.writestr(filename, read_portrait_bytes(submission.favourite, "full"))
             approved_at = submission.approved_at.isoformat() if submission.approved_at else ""
-            writer.writerow([user.get_full_name(), user.email, filename, approved_at])
+            # Names and addresses are typed by members: never let a spreadsheet run them.
+            writer.writerow(
+                [spreadsheet_cell(cell) for cell in (user.get_full_name(), user.email, filename, approved_at)]
+            )
         archive.writestr("manifest.csv", manifest.getvalue())
     record_event(
         "organisation.headshots_exported",
