@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from django.utils import timezone
 
-from compliance import storage
 from compliance.models import (
     ConsentAction,
     ConsentRecord,
@@ -18,7 +16,7 @@ from compliance.models import (
 from compliance.services.consent import consent_history
 from compliance.services.dsar import email_digest
 from compliance.services.erasure import ErasureReport, ErasureScope, Subject
-from compliance.services.exports import ExportPart
+from compliance.services.exports import ExportPart, destroy_export
 
 
 def _consent_condition(subject: Subject) -> Q:
@@ -53,12 +51,10 @@ def erase_compliance_data(subject: Subject) -> ErasureReport:
     requests = DataSubjectRequest.objects.none()
     if subject.email:
         requests = DataSubjectRequest.objects.filter(email_sha256=email_digest(subject.email))
-    exports = DataExport.objects.filter(request__in=requests, deleted_at__isnull=True)
-    deleted_files = 0
-    for export in exports:
-        deleted_files += int(storage.delete_object(export.storage_key))
-    categories["export_files"] = deleted_files
-    exports.update(deleted_at=timezone.now())
+    exports = DataExport.objects.filter(request__in=requests, deleted_at__isnull=True).select_related(
+        "data_key"
+    )
+    categories["export_files"] = sum(int(destroy_export(export)) for export in exports)
     categories["request_contacts"] = requests.exclude(email="").update(
         email="", details="", proven_job_id="", matched_subject={}
     )

@@ -244,8 +244,9 @@ class DataSubjectRequest(models.Model):
 class DataExport(models.Model):
     """An encrypted ZIP for an access or portability request, readable only through its link.
 
-    The key is part of the link and never stored: once the link expires and the object is
-    deleted, nothing readable is left, even in storage backups.
+    The link carries a random lookup token (only its SHA-256 is stored), never key material: URLs
+    end up in access logs. The file's data key is kept wrapped and wiped when the export expires
+    or is erased, so nothing readable is left, even in storage backups.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -253,7 +254,10 @@ class DataExport(models.Model):
         DataSubjectRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="exports"
     )
     storage_key = models.CharField(max_length=200)
-    key_sha256 = models.CharField(max_length=64)
+    token_sha256 = models.CharField(max_length=64, db_index=True)
+    data_key = models.ForeignKey(
+        "portraits.DataKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     size_bytes = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)

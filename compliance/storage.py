@@ -1,14 +1,12 @@
 """The one module where compliance touches object storage: encrypted export files.
 
-An export is encrypted with a fresh AES-256-GCM key that is returned to the caller (it goes
-into the download link) and never stored; the database keeps only its SHA-256. Deleting the
-object, or simply losing the link, leaves nothing readable.
+An export is encrypted with its own AES-256-GCM data key, which the caller keeps wrapped by a
+master key (portraits.crypto) and wipes when the export expires: once the key is gone, the
+object, and any copy of it in a storage backup, is unreadable.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,25 +21,8 @@ def _storage() -> Storage:
     return storages["private"]
 
 
-def encode_key(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_key(text: str) -> bytes:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except ValueError:
-        return b""
-    return raw if len(raw) == 32 else b""
-
-
-def key_digest(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
-def store_encrypted(name: str, plaintext: bytes) -> tuple[str, bytes]:
-    """Encrypt and store under compliance/exports/<name>; returns (storage key, raw key)."""
-    raw_key = AESGCM.generate_key(bit_length=256)
+def store_encrypted(name: str, plaintext: bytes, raw_key: bytes) -> str:
+    """Encrypt with `raw_key` and store under compliance/exports/<name>; returns the storage key."""
     nonce = os.urandom(NONCE_BYTES)
     key = PREFIX + name
     blob = nonce + AESGCM(raw_key).encrypt(nonce, plaintext, key.encode())
@@ -51,7 +32,7 @@ def store_encrypted(name: str, plaintext: bytes) -> tuple[str, bytes]:
     saved = storage.save(key, ContentFile(blob))
     if saved != key:
         raise RuntimeError(f"storage renamed {key!r} to {saved!r}")
-    return key, raw_key
+    return key
 
 
 def read_decrypted(key: str, raw_key: bytes) -> bytes:

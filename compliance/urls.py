@@ -14,7 +14,7 @@ urlpatterns = [
         views.subprocessor_objection,
         name="subprocessor_objection",
     ),
-    path("privacy/exports/<uuid:export_id>/<str:key>/", views.export_download, name="export_download"),
+    path("privacy/exports/<str:token>/", views.export_download, name="export_download"),
     path("privacy/certificates/<str:token>/", views.certificate_pdf, name="certificate_pdf"),
     path("privacy/consent/history.json", views.consent_history, name="consent_history"),
     path("privacy/consent/withdraw/", views.withdraw_consent, name="withdraw_consent"),

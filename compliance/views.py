@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from compliance import pdf, services, storage
+from compliance import pdf, services
 from compliance.forms import DsarForm, VerifyForm
 from compliance.models import (
     ConsentDocument,
@@ -141,14 +141,16 @@ def dsar_verify(request: HttpRequest, request_id: str) -> HttpResponse:
 # --- Links sent by email.
 
 
-def export_download(request: HttpRequest, export_id: str, key: str) -> HttpResponse:
-    export = DataExport.objects.filter(pk=export_id, deleted_at__isnull=True).first()
-    raw_key = storage.decode_key(key)
-    if export is None or not raw_key or storage.key_digest(raw_key) != export.key_sha256:
+def export_download(request: HttpRequest, token: str) -> HttpResponse:
+    export = services.find_export(token)
+    if export is None:
         raise Http404("No such download.")
-    if timezone.now() > export.expires_at:
+    try:
+        content = services.read_export(export)
+    except LookupError:
+        # Expired: shred it now rather than at the next housekeeping run.
+        services.destroy_export(export)
         return render(request, "compliance/link_expired.html", status=410)
-    content = storage.read_decrypted(export.storage_key, raw_key)
     DataExport.objects.filter(pk=export.pk, downloaded_at__isnull=True).update(downloaded_at=timezone.now())
     response = HttpResponse(content, content_type="application/zip")
     reference = export.request.reference if export.request else "export"

@@ -34,7 +34,6 @@ from compliance.services.dsar import (
     register_job_resolver,
     resend_code,
     start_request,
-    store_export,
     verify_request,
 )
 from compliance.services.erasure import (
@@ -49,9 +48,13 @@ from compliance.services.erasure import (
 from compliance.services.exports import (
     Exporter,
     ExportPart,
+    destroy_export,
     export_subject_data,
+    find_export,
+    read_export,
     register_exporter,
     registered_exporters,
+    store_export,
 )
 from compliance.services.registers import (
     notify_breach_organisations,
@@ -88,15 +91,18 @@ __all__ = [
     "current_documents",
     "days_left",
     "deny_request",
+    "destroy_export",
     "dpa_context",
     "due_date",
     "erase_subject",
     "export_subject_data",
     "extend_request",
+    "find_export",
     "fulfil_request",
     "notify_breach_organisations",
     "publish_document",
     "publish_subprocessor_register",
+    "read_export",
     "record_biometric_consent",
     "record_objection",
     "register_eraser",

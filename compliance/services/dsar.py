@@ -27,7 +27,6 @@ from django.utils import timezone
 from compliance.audit import record_event
 from compliance.models import (
     AUTOMATIC_DSAR_TYPES,
-    DataExport,
     DataSubjectRequest,
     DeletionCertificate,
     DsarStatus,
@@ -35,7 +34,7 @@ from compliance.models import (
     Jurisdiction,
 )
 from compliance.services.erasure import Subject, erase_subject
-from compliance.services.exports import export_subject_data
+from compliance.services.exports import export_subject_data, store_export
 from proportrait.emails import send_email
 from proportrait.http import ip_bucket
 
@@ -635,25 +634,6 @@ def fulfil_request(request_id: Any) -> DataSubjectRequest:
         _notify(request, "dsar-completed", download_url=link, download_expires_at=export.expires_at)
         forget_contact(request)
     return request
-
-
-def store_export(archive: bytes, *, request: DataSubjectRequest | None = None) -> tuple[DataExport, str]:
-    """Encrypt and store an export ZIP; returns the record and its short-lived download link."""
-    from compliance import storage
-
-    export = DataExport(
-        request=request,
-        size_bytes=len(archive),
-        expires_at=timezone.now() + timedelta(hours=settings.COMPLIANCE_EXPORT_LINK_HOURS),
-    )
-    key, raw_key = storage.store_encrypted(f"{export.id}.zip.enc", archive)
-    export.storage_key = key
-    export.key_sha256 = storage.key_digest(raw_key)
-    export.save()
-    url = settings.SITE_URL + reverse(
-        "compliance:export_download", args=[export.id, storage.encode_key(raw_key)]
-    )
-    return export, url
 
 
 def redact_request(request: DataSubjectRequest) -> None:

@@ -11,12 +11,15 @@ import hashlib
 import io
 import json
 import posixpath
+import secrets
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from compliance.audit import record_event
@@ -179,3 +182,73 @@ def export_subject_data(subject: Subject, *, reference: str = "account", actor: 
         data={"parts": sorted(parts), "files": len(files)},
     )
     return buffer.getvalue()
+
+
+# --- Stored exports: encrypted file, wrapped key, download link.
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def store_export(archive: bytes, *, request: Any = None) -> tuple[Any, str]:
+    """Encrypt and store an export ZIP; return the record and its short-lived download link.
+
+    The link holds only a random lookup token; the file's data key stays wrapped on our side.
+    """
+    from compliance import storage
+    from compliance.models import DataExport
+    from portraits.crypto import create_data_key
+    from portraits.models import DataKeyPurpose
+
+    token = secrets.token_urlsafe(32)
+    data_key, raw_key = create_data_key(DataKeyPurpose.EXPORT)
+    export = DataExport(
+        request=request,
+        size_bytes=len(archive),
+        expires_at=timezone.now() + timedelta(hours=settings.COMPLIANCE_EXPORT_LINK_HOURS),
+        token_sha256=_token_digest(token),
+        data_key=data_key,
+    )
+    export.storage_key = storage.store_encrypted(f"{export.id}.zip.enc", archive, raw_key)
+    export.save()
+    return export, settings.SITE_URL + reverse("compliance:export_download", args=[token])
+
+
+def find_export(token: str) -> Any:
+    """The export a download link points at (live or not), or None."""
+    from compliance.models import DataExport
+
+    if not token:
+        return None
+    return DataExport.objects.filter(token_sha256=_token_digest(token)).select_related("data_key").first()
+
+
+def read_export(export: Any) -> bytes:
+    """The decrypted ZIP of a live export. Raises LookupError once it is expired or destroyed."""
+    from compliance import storage
+    from portraits.crypto import KeyDestroyed, unwrap_data_key
+
+    if export.deleted_at is not None or export.data_key is None or timezone.now() > export.expires_at:
+        raise LookupError("export expired")
+    try:
+        raw_key = unwrap_data_key(export.data_key)
+    except KeyDestroyed as error:
+        raise LookupError("export expired") from error
+    return storage.read_decrypted(export.storage_key, raw_key)
+
+
+def destroy_export(export: Any) -> bool:
+    """Delete the file and wipe its data key (crypto-shredding); idempotent.
+
+    Returns True when a file was deleted.
+    """
+    from compliance import storage
+    from compliance.models import DataExport
+    from portraits.crypto import destroy_data_key
+
+    deleted = storage.delete_object(export.storage_key)
+    if export.data_key is not None:
+        destroy_data_key(export.data_key)
+    DataExport.objects.filter(pk=export.pk, deleted_at__isnull=True).update(deleted_at=timezone.now())
+    return deleted

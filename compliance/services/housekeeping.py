@@ -8,9 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from compliance import storage
 from compliance.audit import prune_events, record_event
 from compliance.models import AUTOMATIC_DSAR_TYPES, DataExport, DataSubjectRequest, DsarStatus
+from compliance.services.exports import destroy_export
 from compliance.services.registers import breaches_needing_notice
 from proportrait.emails import send_email
 
@@ -23,9 +23,10 @@ def run_daily_housekeeping() -> dict[str, Any]:
     now = timezone.now()
     counts: dict[str, Any] = {}
 
-    expired = DataExport.objects.filter(expires_at__lte=now, deleted_at__isnull=True)
-    counts["exports_deleted"] = sum(int(storage.delete_object(e.storage_key)) for e in expired)
-    expired.update(deleted_at=now)
+    expired = DataExport.objects.filter(expires_at__lte=now, deleted_at__isnull=True).select_related(
+        "data_key"
+    )
+    counts["exports_deleted"] = sum(int(destroy_export(export)) for export in expired)
 
     unverified_cutoff = now - timedelta(days=settings.COMPLIANCE_DSAR_UNVERIFIED_RETENTION_DAYS)
     counts["unverified_requests_deleted"], _ = DataSubjectRequest.objects.filter(

@@ -160,8 +160,8 @@ def retention_schedule(organisation: Any = None) -> dict[str, Any]:
             "Copies of your data prepared for an access or portability request",
             export_hours,
             "hour",
-            f"The download link works for {_plural(export_hours, 'hour')}; then the file is deleted. Its key "
-            "exists only in the link.",
+            f"The download link works for {_plural(export_hours, 'hour')}; then the file is deleted and "
+            "its encryption key wiped.",
             DESTRUCTION_CRYPTO,
             "compliance: daily housekeeping",
         ),
