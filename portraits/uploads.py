@@ -25,15 +25,21 @@ class CappedMemoryUploadHandler(MemoryFileUploadHandler):
         # Always activate: never fall back to TemporaryFileUploadHandler, whatever the size.
         self.activated = True
         self.request_file_bytes = 0
-        self.request.upload_too_large = (
+        assert self.request is not None  # Django always builds upload handlers with the request
+        # An ad-hoc flag on the request; portraits.api reads it with getattr().
+        self.request.upload_too_large = (  # type: ignore[attr-defined]
             content_length > settings.PROPORTRAIT_MAX_UPLOAD_BYTES + ENVELOPE_BYTES
         )
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.request_file_bytes += len(raw_data)
-        if self.request.upload_too_large or self.request_file_bytes > settings.PROPORTRAIT_MAX_UPLOAD_BYTES:
+        assert self.request is not None
+        if (
+            self.request.upload_too_large  # type: ignore[attr-defined]
+            or self.request_file_bytes > settings.PROPORTRAIT_MAX_UPLOAD_BYTES
+        ):
             # Drop what this file holds so far; the parser reads past the rest without keeping it.
-            self.request.upload_too_large = True
+            self.request.upload_too_large = True  # type: ignore[attr-defined]
             self.file.close()
             raise SkipFile()
         return super().receive_data_chunk(raw_data, start)

@@ -20,7 +20,7 @@ def log_in(client: Client, password: str) -> int:
 
 def reset_password(client: Client) -> None:
     client.post(reverse("accounts:password_reset"), {"email": "pat@example.com"})
-    match = re.search(r"http://\S+(/accounts/password-reset/\S+/\S+/)", mail.outbox[-1].body)
+    match = re.search(r"http://\S+(/accounts/password-reset/\S+/\S+/)", str(mail.outbox[-1].body))
     assert match is not None
     response = client.get(match.group(1), follow=True)
     form_url = response.redirect_chain[-1][0]
