@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import teams
@@ -332,6 +333,7 @@ def api_token_revoke(request: HttpRequest, slug: str, token_id: int) -> HttpResp
     return redirect("accounts:org_tokens", slug=slug)
 
 
+@sensitive_post_parameters("password")
 @verified_required
 @never_cache
 def organisation_delete(request: HttpRequest, slug: str) -> HttpResponse:

@@ -15,8 +15,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -60,6 +62,7 @@ def verified_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 # --- Sign-up and verification
 
 
+@sensitive_post_parameters("password", "email", "first_name")
 @never_cache
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -106,6 +109,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 # --- Log-in, second factor, log-out
 
 
+@sensitive_post_parameters("password", "email")
 @never_cache
 def login(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
@@ -155,6 +159,7 @@ def login(request: HttpRequest) -> HttpResponse:
     )
 
 
+@sensitive_post_parameters("code")
 @never_cache
 def otp_verify(request: HttpRequest) -> HttpResponse:
     """Second step: a code from the authenticator app or a backup code.
@@ -212,6 +217,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
+@method_decorator(sensitive_post_parameters("email"), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
@@ -225,6 +231,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    # Django's view already hides every POST field (the new password) from error reports.
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
@@ -242,6 +249,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 # --- Two-factor enrolment
 
 
+@sensitive_post_parameters("code")
 @login_required
 @never_cache
 def two_factor(request: HttpRequest) -> HttpResponse:
@@ -308,6 +316,7 @@ def _session_jobs(request: HttpRequest) -> list[str]:
     return session_job_ids(request)
 
 
+@sensitive_post_parameters("token")
 @login_required
 @never_cache
 def claim(request: HttpRequest) -> HttpResponse:
@@ -412,6 +421,7 @@ def export_data(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@sensitive_post_parameters("password")
 @login_required
 @never_cache
 def delete_account(request: HttpRequest) -> HttpResponse:
