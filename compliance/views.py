@@ -209,15 +209,21 @@ def my_data_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _organisation(slug: str):
+def _organisation(request: HttpRequest, slug: str) -> tuple[Any, str]:
+    """The organisation and the user's role in it. Someone who is not a member (nor our staff)
+    gets the same 404 as for a slug that does not exist: a 403 would confirm that it does."""
     from django.apps import apps
 
-    return get_object_or_404(apps.get_model("accounts", "Organisation"), slug=slug)
+    organisation = get_object_or_404(apps.get_model("accounts", "Organisation"), slug=slug)
+    role = organisation_role(request.user, organisation)
+    if not role and not (request.user.is_staff and request.user.is_active):
+        raise Http404("No such organisation.")
+    return organisation, role
 
 
 @login_required
 def dpa_pdf(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(slug)
+    organisation, _ = _organisation(request, slug)
     if not services.can_manage_dpa(request.user, organisation):
         raise PermissionDenied("Only the organisation's owners and admins can download its DPA.")
     content = pdf.render_dpa(services.dpa_context(organisation))
@@ -227,7 +233,7 @@ def dpa_pdf(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def dpa_accept(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(slug)
+    organisation, _ = _organisation(request, slug)
     try:
         services.accept_dpa(organisation=organisation, user=request.user, ip=request.META.get("REMOTE_ADDR"))
     except services.DpaError as error:
@@ -240,8 +246,8 @@ def dpa_accept(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def subprocessor_objection(request: HttpRequest, slug: str) -> HttpResponse:
     """An organisation's owner or admin objects to the current sub-processor register (Art. 28(2))."""
-    organisation = _organisation(slug)
-    if organisation_role(request.user, organisation) not in ADMIN_ROLES:
+    organisation, role = _organisation(request, slug)
+    if role not in ADMIN_ROLES:
         raise PermissionDenied("Only the organisation's owners and admins can object.")
     try:
         services.record_objection(
