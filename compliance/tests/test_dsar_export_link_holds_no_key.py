@@ -29,7 +29,7 @@ def request_access(api_client: Any) -> tuple[DataSubjectRequest, str]:
     assert code is not None
     api_client.post(f"/api/v1/dsar/{request_id}/verify/", {"code": code.group(1)}, format="json")
     assert mail.outbox[-1].to == [EMAIL]
-    link = re.search(r"http://\S+/privacy/exports/\S+/", mail.outbox[-1].body)
+    link = re.search(r"http://\S+/privacy/exports/\S+/", str(mail.outbox[-1].body))
     assert link is not None
     return DataSubjectRequest.objects.get(pk=request_id), link.group(0).removeprefix("http://127.0.0.1:8000")
 
@@ -50,6 +50,7 @@ def test_the_link_holds_no_key_and_downloads_before_expiry(
     with time_machine.travel("2026-05-01 09:00Z", tick=False):
         request, url = request_access(api_client)
         export = DataExport.objects.select_related("data_key").get(request=request)
+        assert export.data_key is not None
         raw_key = unwrap_data_key(export.data_key)
         token = url.rstrip("/").rsplit("/", 1)[1]
 
@@ -80,6 +81,7 @@ def test_an_expired_link_shreds_the_file_and_key_when_followed(
     assert "expired" in first.content.decode()
     assert not (storage_dir / export.storage_key).exists()
     export.refresh_from_db()
+    assert export.data_key is not None
     export.data_key.refresh_from_db()
     assert export.deleted_at is not None
     assert export.data_key.wrapped_key is None and export.data_key.destroyed_at is not None
