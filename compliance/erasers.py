@@ -11,6 +11,7 @@ from compliance.models import (
     DataExport,
     DataSubjectRequest,
     DpaAcceptance,
+    DsarStatus,
     SubprocessorObjection,
 )
 from compliance.services.consent import consent_history
@@ -55,8 +56,12 @@ def erase_compliance_data(subject: Subject) -> ErasureReport:
         "data_key"
     )
     categories["export_files"] = sum(int(destroy_export(export)) for export in exports)
-    categories["request_contacts"] = requests.exclude(email="").update(
-        email="", details="", proven_job_id="", matched_subject={}
+    # Open requests keep their contact until they close (then forget_contact clears it): an
+    # access request still in progress must be able to deliver its answer.
+    categories["request_contacts"] = (
+        requests.filter(status__in=[DsarStatus.COMPLETED, DsarStatus.DENIED])
+        .exclude(email="")
+        .update(email="", details="", proven_job_id="", matched_subject={})
     )
 
     if subject.user_id is not None:

@@ -637,11 +637,14 @@ def fulfil_request(request_id: Any) -> DataSubjectRequest:
 
 
 def redact_request(request: DataSubjectRequest) -> None:
-    """Remove the requester's contact, free text and what they matched; the record of the request
-    itself (type, dates, outcome) stays, as CCPA 11 CCR 7101 asks."""
-    DataSubjectRequest.objects.filter(email_sha256=request.email_sha256).update(
-        email="", details="", proven_job_id="", matched_subject={}
-    )
+    """Remove the requester's contact, free text and what they matched from their closed requests;
+    the record of each request (type, dates, outcome) stays, as CCPA 11 CCR 7101 asks.
+
+    Open requests keep their contact: we still owe the person an answer to them, and each one is
+    redacted as it closes (forget_contact)."""
+    DataSubjectRequest.objects.filter(
+        email_sha256=request.email_sha256, status__in=[DsarStatus.COMPLETED, DsarStatus.DENIED]
+    ).update(email="", details="", proven_job_id="", matched_subject={})
     request.email, request.details, request.proven_job_id, request.matched_subject = "", "", "", {}
 
 
