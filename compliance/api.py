@@ -76,6 +76,7 @@ class RetentionPolicySerializer(serializers.Serializer):
     dsar_record_days = serializers.IntegerField()
     data_export_hours = serializers.IntegerField()
     audit_log_days = serializers.IntegerField()
+    consent_evidence_days = serializers.IntegerField()
     biometric_outer_limit = serializers.CharField()
 
 

@@ -295,6 +295,9 @@ COMPLIANCE_EXPORT_LINK_HOURS = env_int("COMPLIANCE_EXPORT_LINK_HOURS", 72)
 COMPLIANCE_AUDIT_RETENTION_DAYS = env_int("COMPLIANCE_AUDIT_RETENTION_DAYS", 2190)  # 6 years
 COMPLIANCE_SUBPROCESSOR_NOTICE_DAYS = env_int("COMPLIANCE_SUBPROCESSOR_NOTICE_DAYS", 30)
 COMPLIANCE_CERTIFICATE_LINK_DAYS = env_int("COMPLIANCE_CERTIFICATE_LINK_DAYS", 90)
+# Proof of consent outlives the data it covers by the BIPA limitation period (3 years), then is
+# reduced to document version, hash and dates.
+PROPORTRAIT_CONSENT_EVIDENCE_DAYS = env_int("PROPORTRAIT_CONSENT_EVIDENCE_DAYS", 1095)
 # --- end Compliance
 
 # --- Security headers. HTTPS settings follow PROPORTRAIT_HTTPS (on in production behind TLS).

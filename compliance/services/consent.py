@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -18,6 +20,7 @@ from compliance.models import (
     ConsentKind,
     ConsentRecord,
     ConsentSubjectType,
+    DeletionCertificate,
 )
 
 BIOMETRIC_PURPOSE = "Generate professional portraits from the uploaded photo, then destroy the photo."
@@ -282,3 +285,51 @@ def consent_history(*, job_ids: tuple[str, ...] = (), user_id: int | None = None
             for d in documents.values()
         ],
     }
+
+
+def minimise_consent_evidence(now: datetime | None = None) -> int:
+    """Blank the typed name, truncated IP and user agent of consent records whose subject's data
+    has all been erased for longer than PROPORTRAIT_CONSENT_EVIDENCE_DAYS; returns how many.
+
+    What stays (document version and hash, purpose, dates, withdrawal links) still proves which
+    text was agreed to and when. Records are otherwise immutable, so this is the one update
+    made to them, in a single statement, audited with a count only.
+    - Anonymous job: the job is deleted and was deleted before the limit.
+    - User: their data was erased (a certificate referencing "user:<id>") before the limit and
+      they have given no consent since, so nothing has been collected since either.
+    """
+    now = now or timezone.now()
+    limit = now - timedelta(days=settings.PROPORTRAIT_CONSENT_EVIDENCE_DAYS)
+    condition = Q(pk__in=[])
+    try:
+        job_model = apps.get_model("portraits", "PortraitJob")
+    except LookupError:
+        job_model = None
+    if job_model is not None:
+        erased_jobs = job_model.objects.filter(status="deleted", deleted_at__lt=limit).values("id")
+        condition |= Q(subject_type=ConsentSubjectType.ANONYMOUS_JOB, job_id__in=erased_jobs)
+    erased_users: dict[str, datetime] = {}
+    for reference, completed_at in DeletionCertificate.objects.filter(
+        reference__startswith="user:", failures=[]
+    ).values_list("reference", "completed_at"):
+        user_id = reference.removeprefix("user:")
+        erased_users[user_id] = max(completed_at, erased_users.get(user_id, completed_at))
+    for user_id, erased_at in erased_users.items():
+        if erased_at >= limit or not user_id.isdigit():
+            continue
+        given_since = ConsentRecord.objects.filter(
+            Q(user_id=int(user_id)) | Q(subject_type=ConsentSubjectType.USER, subject_id=user_id),
+            action=ConsentAction.GIVEN,
+            recorded_at__gt=erased_at,
+        ).exists()
+        if not given_since:
+            condition |= Q(user_id=int(user_id)) | Q(subject_type=ConsentSubjectType.USER, subject_id=user_id)
+    with transaction.atomic():
+        minimised = (
+            ConsentRecord.objects.filter(condition)
+            .exclude(signature_name="", ip_truncated="", user_agent="")
+            .update(signature_name="", ip_truncated="", user_agent="")
+        )
+        if minimised:
+            record_event("consent.evidence_minimised", data={"records": minimised})
+    return minimised

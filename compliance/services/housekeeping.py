@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from compliance.audit import prune_events, record_event
 from compliance.models import AUTOMATIC_DSAR_TYPES, DataExport, DataSubjectRequest, DsarStatus
+from compliance.services.consent import minimise_consent_evidence
 from compliance.services.exports import destroy_export
 from compliance.services.registers import breaches_needing_notice
 from proportrait.emails import send_email
@@ -37,6 +38,8 @@ def run_daily_housekeeping() -> dict[str, Any]:
     counts["closed_requests_deleted"], _ = DataSubjectRequest.objects.filter(
         status__in=[DsarStatus.COMPLETED, DsarStatus.DENIED], closed_at__lt=record_cutoff
     ).delete()
+
+    counts["consent_records_minimised"] = minimise_consent_evidence(now)
 
     counts["audit_events_pruned"] = prune_events(
         now - timedelta(days=settings.COMPLIANCE_AUDIT_RETENTION_DAYS)

@@ -49,6 +49,7 @@ def retention_schedule(organisation: Any = None) -> dict[str, Any]:
     record_days = int(settings.COMPLIANCE_DSAR_RECORD_RETENTION_DAYS)
     export_hours = int(settings.COMPLIANCE_EXPORT_LINK_HOURS)
     audit_days = int(settings.COMPLIANCE_AUDIT_RETENTION_DAYS)
+    consent_evidence_days = int(settings.PROPORTRAIT_CONSENT_EVIDENCE_DAYS)
 
     entries = [
         _entry(
@@ -120,12 +121,13 @@ def retention_schedule(organisation: Any = None) -> dict[str, Any]:
         _entry(
             "consent_records",
             "Consent records (document version and hash, typed name, truncated IP, browser)",
-            None,
-            "",
-            "Kept as proof of consent for as long as the data it covers exists; erased with your other "
-            "data when you ask for erasure.",
-            "Database rows deleted.",
-            "compliance: erasure requests",
+            consent_evidence_days,
+            "day",
+            f"Proof of consent kept {_plural(consent_evidence_days, 'day')} after the data it covers is "
+            "erased, then reduced to document version, hash and dates; erased with your other data when "
+            "you ask for erasure.",
+            "Typed name, IP and browser blanked; database rows deleted on an erasure request.",
+            "compliance: daily housekeeping and erasure requests",
         ),
         _entry(
             "dsar_codes",
@@ -185,5 +187,6 @@ def retention_schedule(organisation: Any = None) -> dict[str, Any]:
         "dsar_record_days": record_days,
         "data_export_hours": export_hours,
         "audit_log_days": audit_days,
+        "consent_evidence_days": consent_evidence_days,
         "biometric_outer_limit": BIPA_OUTER_LIMIT,
     }
