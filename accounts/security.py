@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from proportrait.http import ip_bucket
+
 
 def _digest(kind: str, value: str) -> str:
     raw = f"{settings.SECRET_KEY}:{kind}:{value.strip().lower()}"
@@ -30,7 +32,7 @@ def _lock_key(email: str) -> str:
 
 
 def _ip_key(ip: str | None) -> str:
-    return f"accounts:login-ip:{_digest('ip', ip or 'unknown')}"
+    return f"accounts:login-ip:{_digest('ip', ip_bucket(ip))}"
 
 
 def _incr(key: str, timeout: int) -> int:

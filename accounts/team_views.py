@@ -33,7 +33,8 @@ from accounts.forms import (
     RedoForm,
 )
 from accounts.models import Invitation, Membership, OrganisationApiToken, SubmissionStatus, TeamSubmission
-from accounts.views import client_ip, verified_required
+from accounts.views import verified_required
+from proportrait.http import client_ip
 
 
 def admin_membership(request: HttpRequest, slug: str) -> Membership:

@@ -26,14 +26,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import security, services
 from accounts.forms import ClaimForm, CodeForm, LoginForm, PasswordConfirmForm, RetentionForm, SignUpForm
 from accounts.models import Membership, User
+from proportrait.http import client_ip
 
 PENDING_USER_KEY = "accounts_pending_user"
 PENDING_NEXT_KEY = "accounts_pending_next"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:

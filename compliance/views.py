@@ -187,7 +187,7 @@ def withdraw_consent(request: HttpRequest) -> HttpResponse:
     records = services.withdraw_consent(
         user=request.user,
         actor=f"user:{request.user.pk}",
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     messages.success(
@@ -235,7 +235,7 @@ def dpa_pdf(request: HttpRequest, slug: str) -> HttpResponse:
 def dpa_accept(request: HttpRequest, slug: str) -> HttpResponse:
     organisation, _ = _organisation(request, slug)
     try:
-        services.accept_dpa(organisation=organisation, user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        services.accept_dpa(organisation=organisation, user=request.user, ip=client_ip(request))
     except services.DpaError as error:
         raise PermissionDenied(str(error)) from error
     messages.success(request, "Thank you: the data processing agreement is accepted.")
