@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from proportrait import ratelimit
 from proportrait.http import ip_bucket
 
 
@@ -35,15 +36,6 @@ def _ip_key(ip: str | None) -> str:
     return f"accounts:login-ip:{_digest('ip', ip_bucket(ip))}"
 
 
-def _incr(key: str, timeout: int) -> int:
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
-        return 1
-
-
 @dataclass(frozen=True)
 class LoginGate:
     allowed: bool
@@ -55,7 +47,7 @@ def check_login_allowed(email: str, ip: str | None) -> LoginGate:
     if is_locked(email):
         return LoginGate(False, "locked")
     window = settings.ACCOUNTS_LOGIN_WINDOW_MINUTES * 60
-    if _incr(_ip_key(ip), window) > settings.ACCOUNTS_LOGIN_ATTEMPTS_PER_IP:
+    if ratelimit.hit(_ip_key(ip), window) > settings.ACCOUNTS_LOGIN_ATTEMPTS_PER_IP:
         return LoginGate(False, "rate_limited")
     return LoginGate(True)
 
@@ -63,18 +55,19 @@ def check_login_allowed(email: str, ip: str | None) -> LoginGate:
 def register_login_failure(email: str) -> int:
     """Count a failed password or second-factor code; lock the account once over the limit."""
     window = settings.ACCOUNTS_LOGIN_WINDOW_MINUTES * 60
-    failures = _incr(_failures_key(email), window)
+    failures = ratelimit.hit(_failures_key(email), window)
     if failures >= settings.ACCOUNTS_LOGIN_MAX_FAILURES:
         # The lock holds its own end time: a cache server's TTL (Redis) runs on its own clock.
         lockout_seconds = settings.ACCOUNTS_LOCKOUT_MINUTES * 60
         cache.set(_lock_key(email), time.time() + lockout_seconds, timeout=lockout_seconds)
-        cache.delete(_failures_key(email))
+        ratelimit.clear(_failures_key(email), window)
     return failures
 
 
 def clear_login_failures(email: str) -> None:
     """Forget the account's failures and end its lock-out (a log-in passed, or a reset proved the mailbox)."""
-    cache.delete_many([_failures_key(email), _lock_key(email)])
+    ratelimit.clear(_failures_key(email), settings.ACCOUNTS_LOGIN_WINDOW_MINUTES * 60)
+    cache.delete(_lock_key(email))
 
 
 def is_locked(email: str) -> bool:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 
+from proportrait import ratelimit
 from proportrait.http import ip_bucket
+
+HOUR_SECONDS = 3600
 
 
 def client_key(ip: str | None) -> str:
@@ -18,14 +19,5 @@ def client_key(ip: str | None) -> str:
 
 
 def allow_upload(ip: str | None) -> bool:
-    """Count one upload attempt in the current hour window; False once over the limit."""
-    limit = settings.PROPORTRAIT_UPLOADS_PER_HOUR
-    window = int(time.time() // 3600)
-    key = f"{client_key(ip)}:{window}"
-    cache.add(key, 0, timeout=3600 + 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=3600 + 60)
-        count = 1
-    return count <= limit
+    """Count one upload attempt in the current hour; False once over the limit."""
+    return ratelimit.hit(client_key(ip), HOUR_SECONDS) <= settings.PROPORTRAIT_UPLOADS_PER_HOUR

@@ -19,7 +19,6 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +34,7 @@ from compliance.models import (
 )
 from compliance.services.erasure import Subject, erase_subject
 from compliance.services.exports import export_subject_data, store_export
+from proportrait import ratelimit
 from proportrait.emails import send_email
 from proportrait.http import ip_bucket
 
@@ -162,18 +162,8 @@ def _address_digest(ip: str | None) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:{bucket}".encode()).hexdigest()[:32]
 
 
-def _increment(key: str, *, seconds: int) -> int:
-    """Count one more in a fixed window of `seconds` that starts with the first count."""
-    cache.add(key, 0, timeout=seconds)
-    try:
-        return cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=seconds)
-        return 1
-
-
 def _check_rate(ip: str | None) -> None:
-    count = _increment(f"compliance:dsar-rate:{_address_digest(ip)}", seconds=3600)
+    count = ratelimit.hit(f"compliance:dsar-rate:{_address_digest(ip)}", 3600)
     if count > settings.COMPLIANCE_DSAR_REQUESTS_PER_HOUR:
         raise DsarError(
             "rate_limited",
@@ -197,9 +187,9 @@ def _quota_keys(kind: str, email_sha256: str, ip: str | None) -> tuple[str, str]
 
 def _check_code_quota(email_sha256: str, ip: str | None) -> None:
     email_key, address_key = _quota_keys("codes", email_sha256, ip)
-    if (cache.get(email_key) or 0) >= settings.COMPLIANCE_DSAR_CODES_PER_EMAIL_PER_DAY or (
-        cache.get(address_key) or 0
-    ) >= settings.COMPLIANCE_DSAR_CODES_PER_ADDRESS_PER_DAY:
+    if ratelimit.count(email_key, DAY_SECONDS) >= settings.COMPLIANCE_DSAR_CODES_PER_EMAIL_PER_DAY or (
+        ratelimit.count(address_key, DAY_SECONDS) >= settings.COMPLIANCE_DSAR_CODES_PER_ADDRESS_PER_DAY
+    ):
         raise DsarError(
             "rate_limited",
             "We have sent the most verification codes we can for today. Please try again tomorrow.",
@@ -209,14 +199,14 @@ def _check_code_quota(email_sha256: str, ip: str | None) -> None:
 
 def _count_code_sent(email_sha256: str, ip: str | None) -> None:
     for key in _quota_keys("codes", email_sha256, ip):
-        _increment(key, seconds=DAY_SECONDS)
+        ratelimit.hit(key, DAY_SECONDS)
 
 
 def _check_failure_quota(email_sha256: str, ip: str | None) -> None:
     email_key, address_key = _quota_keys("failures", email_sha256, ip)
-    if (cache.get(email_key) or 0) >= settings.COMPLIANCE_DSAR_FAILED_CODES_PER_EMAIL_PER_DAY or (
-        cache.get(address_key) or 0
-    ) >= settings.COMPLIANCE_DSAR_FAILED_CODES_PER_ADDRESS_PER_DAY:
+    if ratelimit.count(email_key, DAY_SECONDS) >= settings.COMPLIANCE_DSAR_FAILED_CODES_PER_EMAIL_PER_DAY or (
+        ratelimit.count(address_key, DAY_SECONDS) >= settings.COMPLIANCE_DSAR_FAILED_CODES_PER_ADDRESS_PER_DAY
+    ):
         raise DsarError(
             "rate_limited",
             "Too many wrong codes today. Please try again tomorrow.",
@@ -226,7 +216,7 @@ def _check_failure_quota(email_sha256: str, ip: str | None) -> None:
 
 def _count_failure(email_sha256: str, ip: str | None) -> None:
     for key in _quota_keys("failures", email_sha256, ip):
-        _increment(key, seconds=DAY_SECONDS)
+        ratelimit.hit(key, DAY_SECONDS)
 
 
 #: A request can only be covered by one still being worked on. A finished one says nothing about
