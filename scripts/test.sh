@@ -2,7 +2,8 @@
 # The test command (README). Installs what it needs, then runs the suite twice:
 #   1. embedded default: SQLite file, local storage, filesystem broker, real worker processes;
 #   2. production-like: PostgreSQL, Redis cache and Redis as Celery broker, real worker processes.
-# Extra arguments go to both pytest runs. STACK=embedded or STACK=production runs one of them.
+# Extra arguments go to both pytest runs. STACK=embedded or STACK=production runs one of them;
+# SKIP_STATIC=1 skips ruff and mypy, which run first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --browser || exit 1
@@ -43,6 +44,10 @@ start_services() {
 
 status=0
 stack="${STACK:-both}"
+if [[ -z "${SKIP_STATIC:-}" ]]; then
+  echo "== static checks: ruff (lint, format) and mypy =="
+  make --no-print-directory lint typecheck || status=1
+fi
 if [[ "$stack" == "both" || "$stack" == "embedded" ]]; then
   echo "== test run 1: embedded default (SQLite, filesystem storage and broker) =="
   run_pytest -q "$@" || status=1
