@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -41,7 +42,20 @@ def worker_database_url() -> str:
     return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def purge_queues() -> None:
+    """Drop messages left by earlier runs: they are not this test's jobs."""
+    from proportrait.celery import app
+
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        for queue in ("gpu", "default"):
+            # A queue that was never declared holds nothing to purge.
+            with contextlib.suppress(Exception):
+                channel.queue_purge(queue)
+
+
 def start_worker(log_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    purge_queues()
     env = {**os.environ, "DATABASE_URL": worker_database_url(), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     env.pop("PROPORTRAIT_TEST_DATABASE_NAME", None)
     command = [
