@@ -83,6 +83,16 @@ def start_worker(log_path: Path, extra_env: dict[str, str] | None = None) -> sub
     return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def wait_until_ready(log_path: Path, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    """Block until the worker says it is ready (its queues are consumed), or fail with its log."""
+    ready = wait_for(
+        lambda: process.poll() is not None or " ready." in log_path.read_text(errors="replace"), timeout
+    )
+    log = log_path.read_text(errors="replace")
+    if not ready or process.poll() is not None:
+        raise AssertionError(f"the worker did not become ready:\n{log[-3000:]}")
+
+
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.core.cache import cache
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.test import Client
 from django.utils import timezone
@@ -20,14 +19,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Membership, Organisation, Role, User
 
 PASSWORD = "correct horse battery staple 42"
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache() -> Any:
-    # Lock-out counters live in the cache; tests must not see each other's failures.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def make_user(email: str, *, first_name: str = "", staff: bool = False) -> User:

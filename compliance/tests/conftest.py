@@ -3,57 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
-from django.core.files.storage import storages
 from django.utils import timezone
 from pypdf import PdfReader
 
 from compliance.services import ConsentAct, record_biometric_consent
-from proportrait.celery import app as celery_app
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    # Rate-limit counters live in the cache; tests must not see each other's.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def storage_dir(settings: Any, tmp_path: Path) -> Iterator[Path]:
-    """Each test gets its own storage folder, so scans see only that test's objects."""
-    location = tmp_path / "storage"
-    location.mkdir()
-    options = {"location": str(location), "base_url": None}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": options},
-        "private": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": options},
-    }
-    # StorageHandler's private caches, which the stubs leave out.
-    storages._storages = {}  # type: ignore[attr-defined]
-    storages._backends = None  # type: ignore[attr-defined]
-    yield location
-    storages._storages = {}  # type: ignore[attr-defined]
-    storages._backends = None  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def eager_celery(settings: Any) -> Iterator[None]:
-    """Run tasks in-process, as CELERY_TASK_ALWAYS_EAGER does."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
 
 
 def make_user(email: str, *, first_name: str = "", last_name: str = "", staff: bool = False) -> Any:

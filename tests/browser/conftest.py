@@ -96,12 +96,6 @@ def screenshot_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def storage_dir(settings: Any) -> Path:
-    # tests/conftest.py's autouse fixture gives each test its own storage folder.
-    return Path(settings.STORAGES["private"]["OPTIONS"]["location"])
-
-
-@pytest.fixture
 def stack_env(transactional_db: None, storage_dir: Path, settings: Any) -> dict[str, str]:
     """Environment shared by the web and worker processes: the test database, this test's
     storage folder and the test run's var folder (broker, cache, collected static files)."""

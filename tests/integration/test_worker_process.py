@@ -16,14 +16,16 @@ from django.utils import timezone
 from portraits import services
 from portraits.models import JobStatus, PortraitJob
 from tests import photos
-from tests.support import start_worker, wait_for
+from tests.support import start_worker, wait_for, wait_until_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-@pytest.fixture
-def storage_dir(settings: Any) -> Path:
-    return Path(settings.STORAGES["private"]["OPTIONS"]["location"])
+@pytest.fixture(autouse=True)
+def _tasks_go_to_the_broker() -> None:
+    from proportrait.celery import app as celery_app
+
+    assert not celery_app.conf.task_always_eager
 
 
 @pytest.fixture
@@ -33,6 +35,7 @@ def worker_env(storage_dir: Path) -> dict[str, str]:
 
 def spawn(tmp_path: Path, env: dict[str, str]) -> Any:
     process = start_worker(tmp_path / "worker.log", env)
+    wait_until_ready(tmp_path / "worker.log", process)
     return process
 
 
@@ -46,6 +49,15 @@ def worker(tmp_path: Path, worker_env: dict[str, str]) -> Iterator[Any]:
             process.wait(timeout=20)
         except Exception:
             process.kill()
+
+
+def diagnosis(tmp_path: Path) -> str:
+    """What a failure message needs: the worker's log and what waits in the broker."""
+    from django.conf import settings
+
+    waiting = sorted(p.name for p in Path(settings.CELERY_BROKER_DIR, "queue").glob("*"))
+    log = (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
+    return f"broker queue folder: {waiting}\nworker log:\n{log}"
 
 
 def submit(client: Any, fields: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +85,8 @@ def test_a_real_worker_generates_portraits_and_destroys_the_original(
     assert finished, f"job did not finish; worker log:\n{log[-3000:]}"
     job = refreshed(created["id"])
     assert job.status == JobStatus.DONE, (job.error_code, log[-3000:])
+    # Done by the worker process, not in this one.
+    assert "gpu_worker.generate_portraits" in log and " received" in log, log[-3000:]
     assert job.portraits.count() == 4
     assert job.original_deleted_at is not None
     assert not list(storage_dir.glob("originals/*"))
@@ -97,9 +111,8 @@ def test_a_worker_killed_mid_job_leaves_nothing_once_the_sweeper_runs(
     )
     try:
         created = submit(api_client, consent_fields)
-        assert wait_for(lambda: refreshed(created["id"]).status == JobStatus.PROCESSING, timeout=120), (
-            tmp_path / "worker.log"
-        ).read_text(errors="replace")[-3000:]
+        started = wait_for(lambda: refreshed(created["id"]).status == JobStatus.PROCESSING, timeout=120)
+        assert started, diagnosis(tmp_path)
         process.kill()  # SIGKILL: no clean-up code of the worker runs (solo pool: one process)
         process.wait(timeout=20)
     finally:
