@@ -33,3 +33,23 @@ def send_email(name: str, to: Sequence[str], context: dict[str, Any], *, on_comm
         transaction.on_commit(_send)
     else:
         _send()
+
+
+def delete_old_mail_files(now: float | None = None) -> int:
+    """Embedded default only: delete mail written as files once PROPORTRAIT_MAIL_FILE_RETENTION_DAYS
+    have passed (they hold verification codes, links and addresses). Returns how many went."""
+    import time
+    from pathlib import Path
+
+    if settings.EMAIL_BACKEND != "django.core.mail.backends.filebased.EmailBackend":
+        return 0
+    folder = Path(settings.EMAIL_FILE_PATH)
+    if not folder.is_dir():
+        return 0
+    cutoff = (now or time.time()) - settings.PROPORTRAIT_MAIL_FILE_RETENTION_DAYS * 86400
+    deleted = 0
+    for path in folder.glob("*.log"):
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

@@ -243,6 +243,8 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(Path(env_str("PROPORTRAIT_MAIL_DIR", str(VAR_DIR / "mail"))))
+# Mail files hold codes, links and addresses: the daily housekeeping deletes them after this.
+PROPORTRAIT_MAIL_FILE_RETENTION_DAYS = env_int("PROPORTRAIT_MAIL_FILE_RETENTION_DAYS", 7)
 
 # --- REST API
 REST_FRAMEWORK = {

@@ -13,7 +13,7 @@ from compliance.models import AUTOMATIC_DSAR_TYPES, DataExport, DataSubjectReque
 from compliance.services.consent import minimise_consent_evidence
 from compliance.services.exports import destroy_export
 from compliance.services.registers import breaches_needing_notice
-from proportrait.emails import send_email
+from proportrait.emails import delete_old_mail_files, send_email
 
 
 def run_daily_housekeeping() -> dict[str, Any]:
@@ -40,6 +40,7 @@ def run_daily_housekeeping() -> dict[str, Any]:
     ).delete()
 
     counts["consent_records_minimised"] = minimise_consent_evidence(now)
+    counts["mail_files_deleted"] = delete_old_mail_files(now.timestamp())
 
     counts["audit_events_pruned"] = prune_events(
         now - timedelta(days=settings.COMPLIANCE_AUDIT_RETENTION_DAYS)
