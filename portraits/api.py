@@ -141,6 +141,24 @@ class MissingPhoto(Exception):
     pass
 
 
+# What create_job_from_request may refuse with; both the API and the upload page answer these.
+JOB_REJECTIONS = (MissingPhoto, InputError, ConsentError, services.UnknownStyle, services.RateLimited)
+RATE_LIMITED_MESSAGE = "Too many uploads from your connection. Please wait an hour and try again."
+
+
+def job_rejection(error: Exception, *, missing_photo_message: str) -> tuple[str, str, int]:
+    """(error code, plain message, HTTP status) for one of JOB_REJECTIONS."""
+    if isinstance(error, MissingPhoto):
+        return "invalid_request", missing_photo_message, 400
+    if isinstance(error, InputError):
+        return error.code.value, error.message, 400
+    if isinstance(error, ConsentError):
+        return "consent_required", str(error), 400
+    if isinstance(error, services.RateLimited):
+        return "rate_limited", RATE_LIMITED_MESSAGE, 429
+    return "invalid_request", str(error), 400  # services.UnknownStyle: a fixed message
+
+
 @method_decorator(sensitive_post_parameters("signature"), name="dispatch")
 class JobCreateView(APIView):
     parser_classes = [MultiPartParser, FormParser]
@@ -154,20 +172,11 @@ class JobCreateView(APIView):
     def post(self, request: Request) -> Response:
         try:
             created = create_job_from_request(request._request, request.data, request.FILES)
-        except MissingPhoto:
-            return error_response("invalid_request", "Please attach a photo in the 'photo' field.")
-        except InputError as error:
-            return error_response(error.code.value, error.message)
-        except ConsentError as error:
-            return error_response("consent_required", str(error))
-        except services.UnknownStyle as error:
-            return error_response("invalid_request", str(error))
-        except services.RateLimited:
-            return error_response(
-                "rate_limited",
-                "Too many uploads from your connection. Please wait an hour and try again.",
-                429,
+        except JOB_REJECTIONS as error:
+            code, message, http_status = job_rejection(
+                error, missing_photo_message="Please attach a photo in the 'photo' field."
             )
+            return error_response(code, message, http_status)
         job = created.job
         return Response(
             {

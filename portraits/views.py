@@ -10,12 +10,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from compliance.models import ConsentKind
-from compliance.services import ConsentError, current_document
-from gpu_worker.errors import InputError
+from compliance.services import current_document
 from gpu_worker.styles import BUILTIN_STYLES
 from portraits import services
 from portraits.access import job_for_request, remember_job
-from portraits.api import MissingPhoto, create_job_from_request, job_payload
+from portraits.api import JOB_REJECTIONS, create_job_from_request, job_payload, job_rejection
 from portraits.forms import UploadForm
 from proportrait.http import client_ip
 
@@ -51,24 +50,17 @@ def upload(request: HttpRequest) -> HttpResponse:
                     request.FILES,
                     owner=request.user if request.user.is_authenticated else None,
                 )
-            except MissingPhoto:
-                error = {"code": "invalid_request", "message": "Please choose a photo to upload."}
-            except InputError as exc:
-                error = {"code": exc.code.value, "message": exc.message}
-            except ConsentError as exc:
-                error = {"code": "consent_required", "message": str(exc)}
-            except services.RateLimited:
-                error = {
-                    "code": "rate_limited",
-                    "message": "Too many uploads from your connection. Please wait an hour and try again.",
-                }
-                status = 429
+            except JOB_REJECTIONS as exc:
+                code, message, status = job_rejection(
+                    exc, missing_photo_message="Please choose a photo to upload."
+                )
+                error = {"code": code, "message": message}
             else:
                 remember_job(request, created.job)
                 return redirect("portraits:job", job_id=created.job.id)
         else:
             error = {"code": "invalid_request", "message": "Please choose a style and try again."}
-        status = 400 if status == 200 else status
+            status = 400
     else:
         form = UploadForm(initial={"consent_version": document.version, "style": "corporate-grey"})
     styles = list(BUILTIN_STYLES.values())
