@@ -21,6 +21,7 @@ from gpu_worker.styles import BUILTIN_STYLES
 from portraits import services
 from portraits.access import job_for_request
 from portraits.models import PortraitJob
+from portraits.payments.services import full_resolution_unlocked
 from proportrait.api import ERROR_SCHEMA, error_response
 from proportrait.http import client_ip
 
@@ -59,7 +60,9 @@ class JobCreatedSerializer(serializers.Serializer):
 class PortraitOutSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     preview_url = serializers.CharField()
-    download_url = serializers.CharField()
+    download_url = serializers.CharField(
+        allow_null=True, help_text="Null while payments are on and full resolution is not bought."
+    )
     width = serializers.IntegerField()
     height = serializers.IntegerField()
 
@@ -82,6 +85,8 @@ class JobSerializer(serializers.Serializer):
 def job_payload(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:
     portraits = []
     if job.status == "done":
+        # With payments on, full resolution is offered only once bought (previews stay free).
+        unlocked = full_resolution_unlocked(job)
         for portrait in job.portraits.all():
             portraits.append(
                 {
@@ -89,9 +94,9 @@ def job_payload(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:
                     "preview_url": request.build_absolute_uri(
                         services.signed_portrait_url(portrait, "preview")
                     ),
-                    "download_url": request.build_absolute_uri(
-                        services.signed_portrait_url(portrait, "full")
-                    ),
+                    "download_url": request.build_absolute_uri(services.signed_portrait_url(portrait, "full"))
+                    if unlocked
+                    else None,
                     "width": portrait.width,
                     "height": portrait.height,
                 }

@@ -7,7 +7,13 @@ class PortraitsConfig(AppConfig):
 
     def ready(self) -> None:
         from compliance.services import register_eraser, register_exporter
+        from portraits.payments.subject_data import erase_subject_purchases, export_subject_purchases
+        from portraits.payments.webhooks import register_purchase_handlers
         from portraits.services import erase_subject_portraits, export_subject_portraits
 
         register_eraser("portraits", erase_subject_portraits)
         register_exporter("portraits", export_subject_portraits)
+        # Before the portraits eraser (order 50), which cuts job links the purchase eraser follows.
+        register_eraser("purchases", erase_subject_purchases, order=40)
+        register_exporter("purchases", export_subject_purchases)
+        register_purchase_handlers()

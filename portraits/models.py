@@ -113,3 +113,74 @@ class Portrait(models.Model):
 
     def __str__(self) -> str:
         return f"portrait {self.variant} of job {self.job_id}"
+
+
+# --- Purchases (Stripe-hosted Checkout). Payment never touches the photo: Stripe receives our
+# purchase id, an amount and whatever the buyer types into Checkout, nothing else.
+
+
+class PurchaseStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for payment"
+    PAID = "paid", "Paid"
+    REFUNDED = "refunded", "Refunded"
+    DISPUTED = "disputed", "Disputed"
+    ABANDONED = "abandoned", "Checkout expired"
+
+
+class Purchase(models.Model):
+    """One attempt to buy a job's full-resolution portraits; an accounting record once paid.
+
+    Linked to a job only through `job` (our purchase id is all Stripe sees); the link is cut
+    when the job's results expire or are erased, and the record itself is kept for the tax
+    period (PROPORTRAIT_PURCHASE_RECORD_RETENTION_YEARS), then deleted.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(
+        PortraitJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
+    )
+    status = models.CharField(
+        max_length=12, choices=PurchaseStatus.choices, default=PurchaseStatus.PENDING, db_index=True
+    )
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # A keyed hash of the e-mail typed into Checkout, so a data-rights request can find the
+    # purchase; the address itself stays with Stripe, which sends the receipt.
+    email_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    # Amounts as Stripe charged them (tax included where Stripe Tax is on).
+    amount_total_cents = models.PositiveIntegerField(null=True, blank=True)
+    amount_tax_cents = models.PositiveIntegerField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    job_unlinked_at = models.DateTimeField(null=True, blank=True)
+    keep_until = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"purchase {self.id} ({self.status})"
+
+    @property
+    def grants_download(self) -> bool:
+        return self.status == PurchaseStatus.PAID
+
+
+class StripeEvent(models.Model):
+    """Every Stripe event we acted on, by its id: a replayed or duplicated delivery does nothing."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    created_at_stripe = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

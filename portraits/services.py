@@ -461,6 +461,10 @@ def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
             shredded.append(str(data_key.id))
     count = len(portraits)
     job.portraits.all().delete()
+    # Purchase records stay for the tax period, but no longer point at the job.
+    from portraits.payments.services import unlink_job_purchases
+
+    unlinked = unlink_job_purchases(job)
     event = record_event(
         "job.erased",
         actor=actor,
@@ -472,6 +476,7 @@ def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
             "portraits_deleted": count,
             "objects_deleted": objects,
             "keys_shredded": shredded,
+            "purchases_unlinked": unlinked,
         },
     )
     return ErasureReceipt(

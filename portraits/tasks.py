@@ -15,3 +15,10 @@ def destroy_stale_originals() -> int:
 @shared_task(name="portraits.purge_expired_results", ignore_result=True)
 def purge_expired_results() -> int:
     return services.purge_expired_results()
+
+
+@shared_task(name="portraits.delete_expired_purchase_records", ignore_result=True)
+def delete_expired_purchase_records() -> dict[str, int]:
+    from portraits.payments.services import delete_expired_purchase_records as delete
+
+    return delete()

@@ -16,6 +16,7 @@ from portraits import services
 from portraits.access import job_for_request, remember_job
 from portraits.api import JOB_REJECTIONS, create_job_from_request, job_payload, job_rejection
 from portraits.forms import UploadForm
+from portraits.payments.services import full_resolution_unlocked, purchase_panel
 from proportrait.http import client_ip
 
 EXAMPLES = [
@@ -82,7 +83,12 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = job_for_request(request, job_id)
     if job is None:
         raise Http404
-    return render(request, "portraits/job.html", {"job": job, "payload": job_payload(request, job)})
+    context = {
+        "job": job,
+        "payload": job_payload(request, job),
+        "purchase_panel": purchase_panel(job),
+    }
+    return render(request, "portraits/job.html", context)
 
 
 @require_POST
@@ -118,6 +124,13 @@ def portrait_file(request: HttpRequest, signed: str) -> HttpResponse:
     if found is None:
         raise Http404
     portrait, kind = found
+    if kind == "full" and not full_resolution_unlocked(portrait.job):
+        return _error_page(
+            request,
+            402,
+            "Full resolution has not been bought",
+            "The watermarked previews are free. Buy full resolution on the results page.",
+        )
     try:
         data = services.read_portrait_bytes(portrait, kind)
     except services.crypto.KeyDestroyed:

@@ -1,25 +1,44 @@
-"""Content-Security-Policy: everything from our own origin, nothing from a third party."""
+"""Content-Security-Policy: everything from our own origin, nothing from a third party.
+
+The one exception: while payments are on, a form may lead to Stripe's hosted Checkout (Buy
+posts to us, we answer 303 to checkout.stripe.com, and form-action governs that redirect too).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data: blob:",
-        "script-src 'self'",
-        "style-src 'self'",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
+# Kept equal to portraits.payments.stripe_gateway.CHECKOUT_ORIGIN (a test checks it).
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+
+_DIRECTIVES = [
+    "default-src 'self'",
+    "img-src 'self' data: blob:",
+    "script-src 'self'",
+    "style-src 'self'",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+]
+CONTENT_SECURITY_POLICY = "; ".join(_DIRECTIVES)
+PAYMENTS_CONTENT_SECURITY_POLICY = "; ".join(
+    f"{directive} {STRIPE_CHECKOUT_ORIGIN}" if directive == "form-action 'self'" else directive
+    for directive in _DIRECTIVES
 )
+
+
+def content_security_policy() -> str:
+    return (
+        PAYMENTS_CONTENT_SECURITY_POLICY if settings.PROPORTRAIT_PAYMENTS_ENABLED else CONTENT_SECURITY_POLICY
+    )
+
+
 PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), interest-cohort=()"
 
 
@@ -29,6 +48,6 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

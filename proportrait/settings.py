@@ -170,6 +170,25 @@ PROPORTRAIT_SIGNED_URL_SECONDS = env_int("PROPORTRAIT_SIGNED_URL_SECONDS", 300)
 PROPORTRAIT_UPLOADS_PER_HOUR = env_int("PROPORTRAIT_UPLOADS_PER_HOUR", 20)
 PROPORTRAIT_JOB_GATEWAY = "portraits.gateway.DjangoJobGateway"
 
+# --- Payments (Stripe). With no keys (the embedded default) everything is free and says so.
+# Switched on only when both the secret key and the webhook signing secret are given.
+STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET")
+# Only for tests against a local Stripe-compatible server; never set in production.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+PROPORTRAIT_PAYMENTS_ENABLED = bool(STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)
+# Prices are data: amounts in the currency's minor unit (cents), shown on the pricing page.
+PROPORTRAIT_CURRENCY = env_str("PROPORTRAIT_CURRENCY", "eur").lower()
+PROPORTRAIT_FULL_RESOLUTION_PRICE_CENTS = env_int("PROPORTRAIT_FULL_RESOLUTION_PRICE_CENTS", 900)
+PROPORTRAIT_TEAM_SEAT_PRICE_CENTS_PER_MONTH = env_int("PROPORTRAIT_TEAM_SEAT_PRICE_CENTS_PER_MONTH", 1200)
+# The Stripe Price (or legacy Plan) id of one team seat per month; its amount must match the above.
+STRIPE_TEAM_SEAT_PRICE_ID = env_str("STRIPE_TEAM_SEAT_PRICE_ID")
+# Let Stripe Tax compute VAT/sales tax on Checkout (needs Stripe Tax set up in the dashboard).
+STRIPE_AUTOMATIC_TAX = env_bool("STRIPE_AUTOMATIC_TAX", False)
+# Purchase records are accounting records: tax law asks us to keep them (UK: 6 years, Germany:
+# 10 years under AO 147 / HGB 257). The daily housekeeping deletes them after this many years.
+PROPORTRAIT_PURCHASE_RECORD_RETENTION_YEARS = env_int("PROPORTRAIT_PURCHASE_RECORD_RETENTION_YEARS", 10)
+
 # --- Cache (rate limits, progress): in-process by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
@@ -214,6 +233,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "purge-expired-results": {"task": "portraits.purge_expired_results", "schedule": timedelta(minutes=5)},
     "compliance-daily": {"task": "compliance.run_daily_housekeeping", "schedule": crontab(minute=7, hour=3)},
+    "delete-expired-purchase-records": {
+        "task": "portraits.delete_expired_purchase_records",
+        "schedule": crontab(minute=17, hour=3),
+    },
 }
 
 # --- Accounts: log-in lock-out, verification links, invitations, team retention enforcement.

@@ -21,9 +21,15 @@
       img.width = p.width; img.height = p.height;
       var caption = document.createElement("figcaption");
       var label = document.createElement("span"); label.textContent = "Portrait " + (i + 1);
-      var link = document.createElement("a"); link.href = p.download_url; link.setAttribute("download", "");
-      link.textContent = "Download";
-      link.setAttribute("aria-label", "Download portrait " + (i + 1) + " in full resolution");
+      var link;
+      if (p.download_url) {
+        link = document.createElement("a"); link.href = p.download_url; link.setAttribute("download", "");
+        link.textContent = "Download";
+        link.setAttribute("aria-label", "Download portrait " + (i + 1) + " in full resolution");
+      } else {
+        // Payments are on and full resolution is not bought: the purchase panel offers it.
+        link = document.createElement("span"); link.className = "muted"; link.textContent = "Preview";
+      }
       caption.appendChild(label); caption.appendChild(link);
       figure.appendChild(img); figure.appendChild(caption);
       gallery.appendChild(figure);
