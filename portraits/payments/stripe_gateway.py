@@ -129,10 +129,8 @@ class StripeGateway:
         try:
             subscription = self._client().v1.subscriptions.update(
                 state.id,
-                {
-                    "items": [{"id": state.item_id, "quantity": quantity}],
-                    "proration_behavior": "create_prorations",
-                },
+                # Stripe prorates by default (create_prorations): the change is billed pro rata.
+                {"items": [{"id": state.item_id, "quantity": quantity}]},
             )
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error

@@ -236,3 +236,28 @@ def localstripe(localstripe_url: str, payments_on: FakeHostedGateway, settings: 
 
 def stripe_client(settings: Any) -> stripe.StripeClient:
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses={"api": settings.STRIPE_API_BASE})
+
+
+def paid_payment_intent(settings: Any, purchase_id: str, amount_cents: int = 900) -> str:
+    """A card payment that succeeded in localstripe, carrying our purchase id as Checkout would set it."""
+    client = stripe_client(settings)
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+    method = client.v1.payment_methods.create({"type": "card", "card": card})  # type: ignore[typeddict-item]
+    intent = client.v1.payment_intents.create(
+        {
+            "amount": amount_cents,
+            "currency": "eur",
+            "payment_method": method.id,
+            "confirm": True,
+            "metadata": {"purchase_id": purchase_id},
+        }
+    )
+    assert intent.status == "succeeded"
+    return str(intent.id)
+
+
+def refunds_of(settings: Any, payment_intent_id: str) -> list[Any]:
+    client = stripe_client(settings)
+    return [
+        r for r in client.v1.refunds.list().data if r.to_dict().get("payment_intent") == payment_intent_id
+    ]
