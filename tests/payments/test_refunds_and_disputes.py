@@ -27,6 +27,11 @@ from tests.payments.conftest import (
 pytestmark = pytest.mark.django_db
 
 
+def complete(client: Any, purchase: Purchase, intent: str) -> str:
+    session = completed_session(purchase, payment_intent=intent)
+    return str(post_event(client, event_payload("checkout.session.completed", session)).json()["outcome"])
+
+
 def paid(client: Any, made: FinishedJob, payment_intent: str | None = None) -> Purchase:
     purchase, _ = purchases.start_purchase(made.job)
     event = event_payload(
