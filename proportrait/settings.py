@@ -188,6 +188,8 @@ STRIPE_AUTOMATIC_TAX = env_bool("STRIPE_AUTOMATIC_TAX", False)
 # Purchase records are accounting records: tax law asks us to keep them (UK: 6 years, Germany:
 # 10 years under AO 147 / HGB 257). The daily housekeeping deletes them after this many years.
 PROPORTRAIT_PURCHASE_RECORD_RETENTION_YEARS = env_int("PROPORTRAIT_PURCHASE_RECORD_RETENTION_YEARS", 10)
+# Checkout attempts never paid are not accounting records: deleted after this many days.
+PROPORTRAIT_UNPAID_PURCHASE_RETENTION_DAYS = env_int("PROPORTRAIT_UNPAID_PURCHASE_RETENTION_DAYS", 7)
 
 # --- Cache (rate limits, progress): in-process by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")

@@ -106,6 +106,7 @@ def art15_context(subject: Subject) -> dict[str, Any]:
             "Run your account or your organisation's headshot programme, if you have one.",
             "Keep proof of your consent and of our answers to your requests (legal obligation).",
             "Keep the service secure (audit log without personal data).",
+            "Take payments for downloads and team plans, and keep accounting records (legal obligation).",
         ],
         "categories": [
             "Account data: email address, name, login and two-factor settings.",
@@ -113,6 +114,7 @@ def art15_context(subject: Subject) -> dict[str, Any]:
             "Portraits generated from your photo (the photo itself is destroyed within minutes).",
             "Consent records: document version and hash, typed name, truncated IP address, browser.",
             "Data rights requests you made.",
+            "Purchases: amount, dates, Stripe payment reference, a keyed hash of the checkout e-mail.",
         ],
         "recipients": list(SubProcessor.objects.filter(until__isnull=True)),
         "retention": retention_schedule()["entries"],

@@ -117,6 +117,23 @@ def retention_schedule(organisation: Any = None) -> dict[str, Any]:
                 "portraits: scheduled purge every 5 minutes",
             )
         )
+    purchase_years = int(settings.PROPORTRAIT_PURCHASE_RECORD_RETENTION_YEARS)
+    unpaid_days = int(settings.PROPORTRAIT_UNPAID_PURCHASE_RETENTION_DAYS)
+    entries.append(
+        _entry(
+            "purchase_records",
+            "Purchase records (amount, currency, dates, Stripe payment reference; a keyed hash of the "
+            "checkout e-mail)",
+            purchase_years,
+            "year",
+            f"Kept {_plural(purchase_years, 'year')} after payment because tax law requires accounting "
+            "records; the link to your portraits is cut when they are deleted, and an erasure request "
+            "removes the e-mail hash. Checkout attempts never paid are deleted after "
+            f"{_plural(unpaid_days, 'day')}.",
+            "Database rows deleted.",
+            "portraits: daily purchase-record housekeeping",
+        )
+    )
     entries += [
         _entry(
             "consent_records",
@@ -188,5 +205,6 @@ def retention_schedule(organisation: Any = None) -> dict[str, Any]:
         "data_export_hours": export_hours,
         "audit_log_days": audit_days,
         "consent_evidence_days": consent_evidence_days,
+        "purchase_record_years": purchase_years,
         "biometric_outer_limit": BIPA_OUTER_LIMIT,
     }

@@ -24,9 +24,6 @@ from portraits.payments.stripe_gateway import CHECKOUT_ORIGIN, GatewayError, Hos
 
 logger = logging.getLogger(__name__)
 
-#: Checkout attempts never paid are not accounting records; they go after this many days.
-ABANDONED_PURCHASE_DAYS = 7
-
 
 class PurchaseRefused(Exception):
     """The purchase cannot start; the message says why, in words for the person."""
@@ -329,7 +326,7 @@ def delete_expired_purchase_records(now: datetime | None = None) -> dict[str, in
         abandoned, _ = Purchase.objects.filter(
             status__in=[PurchaseStatus.PENDING, PurchaseStatus.ABANDONED],
             paid_at__isnull=True,
-            created_at__lt=now - timedelta(days=ABANDONED_PURCHASE_DAYS),
+            created_at__lt=now - timedelta(days=settings.PROPORTRAIT_UNPAID_PURCHASE_RETENTION_DAYS),
         ).delete()
         if kept_out or abandoned:
             record_event(
