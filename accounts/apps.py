@@ -19,3 +19,6 @@ class AccountsConfig(AppConfig):
         admin.site.login = login_through_accounts  # type: ignore[method-assign]
         compliance_services.register_eraser("accounts", erase_account_data)
         compliance_services.register_exporter("accounts", export_account_data)
+        from accounts.billing import register_team_billing_handlers
+
+        register_team_billing_handlers()

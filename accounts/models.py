@@ -7,6 +7,7 @@ their staff; every member consents and uploads for themself.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -239,3 +240,51 @@ class OrganisationApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.organisation_id})"
+
+
+class SubscriptionStatus(models.TextChoices):
+    """Stripe's subscription statuses, plus CHECKOUT while the admin is on Stripe's checkout page."""
+
+    CHECKOUT = "checkout", "Waiting for checkout"
+    INCOMPLETE = "incomplete", "First payment pending"
+    INCOMPLETE_EXPIRED = "incomplete_expired", "First payment failed"
+    TRIALING = "trialing", "Trial"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Payment overdue"
+    UNPAID = "unpaid", "Unpaid"
+    PAUSED = "paused", "Paused"
+    CANCELED = "canceled", "Cancelled"
+
+
+class TeamSubscription(models.Model):
+    """An organisation's team plan: a Stripe subscription whose quantity is the number of seats.
+
+    Holds Stripe ids and counts only; the billing e-mail, cards and invoices stay with Stripe.
+    The state follows Stripe's subscription and invoice webhooks (accounts.billing).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="subscription")
+    status = models.CharField(
+        max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.CHECKOUT
+    )
+    seats = models.PositiveIntegerField(default=0)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    last_invoice_status = models.CharField(max_length=20, blank=True)
+    last_invoice_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"team plan of {self.organisation_id} ({self.status}, {self.seats} seats)"
+
+    @property
+    def grants_seats(self) -> bool:
+        return self.status in {
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.TRIALING,
+            SubscriptionStatus.PAST_DUE,
+        }

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts import teams
+from accounts import billing, teams
 from accounts.forms import (
     ApiTokenForm,
     FavouriteForm,
@@ -107,6 +107,7 @@ def organisation_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "membership": membership,
         "rows": rows,
         "seats_used": teams.seats_used(organisation),
+        "seat_limit": billing.seat_limit(organisation),
         "invite_form": InviteForm(),
         "csv_form": InviteCsvForm(),
         "redo_form": RedoForm(),

@@ -147,8 +147,11 @@ def invite_member(
             email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
         ).exists():
             raise TeamError("This person already has an open invitation; re-send it instead.")
-        if seats_used(organisation, now) >= organisation.seats:
-            raise TeamError(f"All {organisation.seats} seats are taken.")
+        # Free mode: the organisation's seat setting; with payments on, the seats its team plan pays for.
+        from accounts.billing import seat_limit, seat_limit_message
+
+        if seats_used(organisation, now) >= seat_limit(organisation):
+            raise TeamError(seat_limit_message(organisation))
         raw = secrets.token_urlsafe(32)
         invitation = Invitation.objects.create(
             organisation=organisation,
@@ -618,6 +621,10 @@ def delete_organisation(organisation: Organisation, *, actor: User) -> Any:
     owner_emails = list(
         organisation.memberships.filter(role=Role.OWNER).values_list("user__email", flat=True)
     )
+    # Stop billing first: a deleted organisation must not be charged again.
+    from accounts.billing import end_team_plan_now
+
+    end_team_plan_now(organisation)
     certificate = erase_subject(
         Subject(job_ids=job_ids, organisation_id=organisation.pk),
         reason=f"organisation_deleted:{organisation.pk}",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import team_views, views
+from accounts import billing_views, team_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -67,6 +67,10 @@ urlpatterns = [
         "orgs/<slug:slug>/tokens/<int:token_id>/revoke/", team_views.api_token_revoke, name="org_token_revoke"
     ),
     path("orgs/<slug:slug>/delete/", team_views.organisation_delete, name="org_delete"),
+    path("orgs/<slug:slug>/billing/", billing_views.billing_page, name="org_billing"),
+    path("orgs/<slug:slug>/billing/seats/", billing_views.change_seats, name="org_billing_seats"),
+    path("orgs/<slug:slug>/billing/cancel/", billing_views.cancel_plan, name="org_billing_cancel"),
+    path("orgs/<slug:slug>/billing/portal/", billing_views.customer_portal, name="org_billing_portal"),
     path("invitations/<str:token>/", team_views.invitation, name="invitation"),
     path("teams/<slug:slug>/", team_views.team_member, name="team_member"),
 ]

@@ -145,6 +145,13 @@ class StripeGateway:
             raise GatewayError(str(error)) from error
         return subscription_state(subscription)
 
+    def cancel_subscription_now(self, subscription_id: str) -> SubscriptionState:
+        try:
+            subscription = self._client().v1.subscriptions.cancel(subscription_id)
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return subscription_state(subscription)
+
     # --- Incoming events.
 
     def verify_event(self, payload: bytes, signature_header: str) -> dict[str, Any]:

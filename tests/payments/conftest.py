@@ -261,3 +261,60 @@ def refunds_of(settings: Any, payment_intent_id: str) -> list[Any]:
     return [
         r for r in client.v1.refunds.list().data if r.to_dict().get("payment_intent") == payment_intent_id
     ]
+
+
+def ensure_seat_plan(settings: Any) -> str:
+    """The team seat as a legacy Plan in localstripe (it has no Prices); Checkout would use its id."""
+    client = stripe_client(settings)
+    try:
+        client.v1.plans.retrieve("plan_team_seat")
+    except stripe.InvalidRequestError:
+        product = client.v1.products.create({"name": "ProPortrait team seat"})
+        client.v1.plans.create(
+            {
+                "id": "plan_team_seat",
+                "amount": 1200,
+                "currency": "eur",
+                "interval": "month",
+                "product": product.id,
+            }
+        )
+    return "plan_team_seat"
+
+
+def subscribe_in_localstripe(settings: Any, *, seats: int, reference: str) -> tuple[str, str]:
+    """What Stripe does when an admin completes subscription Checkout: a customer and a paid subscription."""
+    client = stripe_client(settings)
+    plan = ensure_seat_plan(settings)
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+    method = client.v1.payment_methods.create({"type": "card", "card": card})  # type: ignore[typeddict-item]
+    customer = client.v1.customers.create(
+        {
+            "email": "billing@example.com",
+            "payment_method": method.id,
+            "invoice_settings": {"default_payment_method": method.id},
+        }
+    )
+    subscription = client.v1.subscriptions.create(
+        {
+            "customer": customer.id,
+            "items": [{"plan": plan, "quantity": seats}],  # type: ignore[typeddict-item]
+            "metadata": {"team_subscription_id": reference},
+        }
+    )
+    assert subscription.status == "active"
+    return str(customer.id), str(subscription.id)
+
+
+def subscription_session(reference: str, customer_id: str, subscription_id: str) -> dict[str, Any]:
+    return {
+        "id": "cs_test_team_" + secrets.token_hex(6),
+        "object": "checkout.session",
+        "mode": "subscription",
+        "status": "complete",
+        "payment_status": "paid",
+        "client_reference_id": reference,
+        "metadata": {"team_subscription_id": reference},
+        "customer": customer_id,
+        "subscription": subscription_id,
+    }
