@@ -62,6 +62,12 @@ def purchase_panel(job: PortraitJob) -> dict[str, Any]:
         "price": pricing.full_resolution_price(),
         "unlocked": full_resolution_unlocked(job),
         "purchase": purchase,
+        # What this purchase cost (tax included where Stripe added it), not today's price.
+        "paid_amount": pricing.format_amount(
+            purchase.amount_total_cents or purchase.amount_cents, purchase.currency
+        )
+        if purchase is not None
+        else "",
         # Shown inside the results panel, which the page reveals when the job is done.
         "can_buy": enabled
         and job.status in {JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.DONE}
