@@ -8,7 +8,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from accounts.models import Invitation, Membership, Organisation, OrganisationApiToken, TeamSubmission, User
+from accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationApiToken,
+    TeamSubmission,
+    TeamSubscription,
+    User,
+)
 
 
 @admin.register(User)
@@ -60,3 +68,17 @@ def login_through_accounts(request: HttpRequest, extra_context: dict | None = No
     has the rate limit, the lock-out and the second-factor step (OTPAdminSite then requires it)."""
     next_url = request.GET.get("next") or reverse("admin:index")
     return redirect_to_login(next_url, login_url=reverse("accounts:login"))
+
+
+@admin.register(TeamSubscription)
+class TeamSubscriptionAdmin(admin.ModelAdmin):
+    """Read-only: the state follows Stripe's webhooks (accounts.billing); change it in Stripe."""
+
+    list_display = ("organisation", "status", "seats", "cancel_at_period_end", "current_period_end")
+    list_filter = ("status",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -359,16 +359,19 @@ def _own_job(request: HttpRequest, job_id: str) -> Any:
 @login_required
 @never_cache
 def home(request: HttpRequest) -> HttpResponse:
+    from portraits.payments.services import full_resolution_unlocked
     from portraits.services import signed_portrait_url
 
     user: User = request.user  # type: ignore[assignment]
     jobs = []
     for job in services.personal_jobs(user):
+        # With payments on, full resolution is linked only once bought (the job page sells it).
+        unlocked = full_resolution_unlocked(job)
         portraits = [
             {
                 "portrait": portrait,
                 "preview_url": signed_portrait_url(portrait, "preview"),
-                "download_url": signed_portrait_url(portrait, "full"),
+                "download_url": signed_portrait_url(portrait, "full") if unlocked else "",
             }
             for portrait in job.portraits.all()
         ]
