@@ -34,6 +34,7 @@ from accounts.forms import (
 )
 from accounts.models import Invitation, Membership, OrganisationApiToken, SubmissionStatus, TeamSubmission
 from accounts.views import verified_required
+from portraits.payments.stripe_gateway import GatewayError
 from proportrait.http import client_ip
 
 
@@ -346,11 +347,19 @@ def organisation_delete(request: HttpRequest, slug: str) -> HttpResponse:
     form = PasswordConfirmForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid() and request.user.check_password(form.cleaned_data["password"]):  # type: ignore[union-attr]
-            certificate = teams.delete_organisation(organisation, actor=request.user)  # type: ignore[arg-type]
-            return render(
-                request, "accounts/org_deleted.html", {"certificate": certificate, "name": organisation.name}
-            )
-        form.add_error("password", "That password is not right.")
+            try:
+                certificate = teams.delete_organisation(organisation, actor=request.user)  # type: ignore[arg-type]
+            except GatewayError:
+                # Billing must stop before the organisation goes; nothing was deleted.
+                form.add_error(None, "Stripe could not be reached to stop your team plan; please try again.")
+            else:
+                return render(
+                    request,
+                    "accounts/org_deleted.html",
+                    {"certificate": certificate, "name": organisation.name},
+                )
+        else:
+            form.add_error("password", "That password is not right.")
     return render(
         request,
         "accounts/org_delete.html",

@@ -227,3 +227,23 @@ def test_teams_are_free_without_stripe_keys(team: Team, settings: Any) -> None:
     assert "Teams are free on this site" in page
     invite(team, "free@example.com")
     assert Invitation.objects.filter(email="free@example.com").exists()
+
+
+def test_the_organisation_is_not_deleted_while_billing_cannot_be_stopped(
+    client: Any, localstripe: FakeHostedGateway, team: Team, settings: Any
+) -> None:
+    from accounts.models import Organisation
+    from accounts.tests.conftest import PASSWORD
+    from portraits.payments.stripe_gateway import GatewayError
+
+    active_plan(client, team, settings, seats=3)
+
+    def unreachable(subscription_id: str) -> Any:
+        raise GatewayError("connection refused")
+
+    localstripe.cancel_subscription_now = unreachable  # type: ignore[method-assign]
+    owner = verified_client(team.owner)
+    response = owner.post("/accounts/orgs/acme/delete/", {"password": PASSWORD})
+    assert response.status_code == 400
+    assert "Stripe could not be reached" in response.content.decode()
+    assert Organisation.objects.filter(pk=team.organisation.pk).exists()
