@@ -25,6 +25,7 @@ def pricing_page(request: HttpRequest) -> HttpResponse:
             "team_seat": pricing.team_seat_price(),
             "automatic_tax": settings.STRIPE_AUTOMATIC_TAX,
             "anonymous_hours": settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS,
+            "portraits_per_job": settings.PROPORTRAIT_PORTRAITS_PER_JOB,
         },
     )
 
