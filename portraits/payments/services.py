@@ -50,7 +50,10 @@ def _is_team_job(job: PortraitJob) -> bool:
 
 
 def latest_purchase(job: PortraitJob) -> Purchase | None:
-    return Purchase.objects.filter(job=job).order_by("-created_at").first()
+    """The purchase that decides the job's state: a paid one if any, else the most recent attempt."""
+    purchases = Purchase.objects.filter(job=job)
+    paid = purchases.filter(status=PurchaseStatus.PAID).order_by("-paid_at").first()
+    return paid or purchases.order_by("-created_at").first()
 
 
 def purchase_panel(job: PortraitJob) -> dict[str, Any]:

@@ -184,6 +184,10 @@ def test_a_second_payment_for_a_bought_job_is_refunded(
     assert refunds_of(settings, first_intent) == []
     assert len(refunds_of(settings, second_intent)) == 1
     assert purchases.full_resolution_unlocked(finished_job.job)
+    # The results page shows the purchase that counts, not the refunded duplicate.
+    page = client.get(f"/jobs/{finished_job.job.id}/", HTTP_X_JOB_TOKEN=finished_job.token).content.decode()
+    assert "Full resolution bought" in page
+    assert str(first.id) in page
 
 
 def test_a_refund_stripe_cannot_make_now_is_retried(
