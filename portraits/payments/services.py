@@ -225,9 +225,9 @@ def handle_checkout_completed(event: dict[str, Any]) -> str | None:
 
 
 def _refund(purchase: Purchase, *, reason: str, now: datetime) -> None:
-    if not purchase.payment_intent_id:
-        raise GatewayError(f"purchase {purchase.id} has no payment to refund")
-    gateway().refund_payment(purchase.payment_intent_id, idempotency_key=f"refund-{purchase.id}")
+    # A paid session without a payment intent charged nothing (a 100% discount): nothing to return.
+    if purchase.payment_intent_id:
+        gateway().refund_payment(purchase.payment_intent_id, idempotency_key=f"refund-{purchase.id}")
     purchase.status = PurchaseStatus.REFUNDED
     purchase.revocation_reason = reason
     purchase.revoked_at = now
