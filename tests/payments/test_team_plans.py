@@ -247,3 +247,35 @@ def test_the_organisation_is_not_deleted_while_billing_cannot_be_stopped(
     assert response.status_code == 400
     assert "Stripe could not be reached" in response.content.decode()
     assert Organisation.objects.filter(pk=team.organisation.pk).exists()
+
+
+def test_the_subscription_event_may_arrive_before_the_checkout_completion(
+    client: Any, localstripe: FakeHostedGateway, team: Team, settings: Any
+) -> None:
+    _, record = start_plan(team, 4)
+    customer_id, subscription_id = subscribe_in_localstripe(settings, seats=4, reference=str(record.id))
+    created = stripe_client(settings).v1.subscriptions.retrieve(subscription_id).to_dict()
+    # Found through our id in the subscription's metadata, before Checkout's own event.
+    first = post_event(client, event_payload("customer.subscription.created", created))
+    assert first.json()["outcome"] == "team_active"
+    record.refresh_from_db()
+    assert (record.status, record.seats, record.stripe_subscription_id) == ("active", 4, subscription_id)
+
+    session = subscription_session(str(record.id), customer_id, subscription_id)
+    assert post_event(client, event_payload("checkout.session.completed", session)).json()["outcome"] == (
+        "team_active"
+    )
+    record.refresh_from_db()
+    assert record.seats == 4 and record.stripe_customer_id == customer_id
+
+
+def test_events_about_someone_else_s_subscription_change_nothing(
+    client: Any, localstripe: FakeHostedGateway, team: Team
+) -> None:
+    foreign = {"id": "sub_not_ours", "object": "subscription", "status": "active", "metadata": {}}
+    response = post_event(client, event_payload("customer.subscription.updated", foreign))
+    assert response.json()["outcome"] == "ignored"
+    unknown = subscription_session("5b0c1f7e-0000-4000-8000-000000000000", "cus_x", "sub_x")
+    response = post_event(client, event_payload("checkout.session.completed", unknown))
+    assert response.json()["outcome"] == "unknown_team_subscription"
+    assert not TeamSubscription.objects.exists()
