@@ -182,6 +182,14 @@ else:
         }
     }
 
+# --- Volatile key store: an original's data key lives only here, never in the database, for at
+# most the dead-man limit. Redis without persistence in production (checked on first use); on
+# the embedded default a key-holder process answering on a Unix socket under var/ (mode 0600).
+PROPORTRAIT_KEYSTORE_URL = env_str("PROPORTRAIT_KEYSTORE_URL", REDIS_URL)
+PROPORTRAIT_KEYSTORE_SOCKET = Path(
+    env_str("PROPORTRAIT_KEYSTORE_SOCKET", str(VAR_DIR / "keyholder" / "keys.sock"))
+)
+
 # --- Celery. The embedded default uses kombu's filesystem transport: no broker server.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 CELERY_BROKER_DIR = Path(env_str("PROPORTRAIT_BROKER_DIR", str(VAR_DIR / "broker")))
