@@ -11,6 +11,7 @@ import base64
 import binascii
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import uuid
@@ -27,6 +28,7 @@ from gpu_worker.tasks import generate_portraits
 from portraits import crypto, keystore, services, storage
 from portraits.models import DataKey, DataKeyPurpose, JobStatus, PortraitJob
 from tests import photos
+from tests.support import start_worker, wait_for, wait_until_ready
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -99,22 +101,13 @@ def encodings(value: bytes) -> list[bytes]:
     return [value, binascii.hexlify(value), base64.b64encode(value), base64.urlsafe_b64encode(value)]
 
 
-# --- The test
+# --- The attack, on backups taken while a job is alive
 
 
-def test_it_keeps_no_key_that_opens_an_original_in_a_backup_taken_mid_job(
-    api_client: Any, consent_fields: dict[str, Any], storage_dir: Path, tmp_path: Path
+def assert_backups_open_nothing_of_the_original(
+    job: PortraitJob, selfie: bytes, storage_dir: Path, tmp_path: Path
 ) -> None:
-    # A job whose original waits for its worker; a finished job's results key as the control.
-    selfie = photos.face_jpeg()
-    response = api_client.post(
-        "/api/v1/jobs/",
-        {**consent_fields, "photo": SimpleUploadedFile(photos.UPLOAD_FILENAME, selfie)},
-        format="multipart",
-    )
-    assert response.status_code == 201, response.content
-    job = PortraitJob.objects.select_related("original_key").get(id=response.json()["id"])
-    assert job.status == JobStatus.QUEUED and job.original_key is not None
+    # A results key and object as the control: the same attack must open those.
     results_key, raw_results_key = crypto.create_data_key(DataKeyPurpose.RESULTS)
     portrait_blob = crypto.encrypt(raw_results_key, b"a generated portrait", b"control")
     storage.put_object("results/control/0-full.bin", portrait_blob)
@@ -142,18 +135,77 @@ def test_it_keeps_no_key_that_opens_an_original_in_a_backup_taken_mid_job(
     # 3. The key material itself is nowhere in the backups, in any encoding.
     held = keystore.get_keystore().get(str(job.original_key_id))
     assert held is not None, "the volatile store holds the key while the job runs"
-    raw_original_key = crypto.unwrap_data_key(DataKey.objects.get(pk=job.original_key_id))
-    for secret in [raw_original_key, held, *crypto._get_volatile(job.original_key)[1:2]]:
+    key_row = DataKey.objects.get(pk=job.original_key_id)
+    raw_original_key = crypto.unwrap_data_key(key_row)
+    for secret in [raw_original_key, held, crypto._get_volatile(key_row)[1]]:
         for encoded in encodings(secret):
             assert encoded not in dump_bytes
             assert all(encoded not in blob for blob in copied_objects.values())
     assert opens(raw_original_key, original_blob, str(job.id).encode()) == selfie  # the right key
+    crypto.destroy_data_key(results_key)
+    storage.delete_object("results/control/0-full.bin")
 
-    # 4. The job itself is unharmed: the worker finds the key and finishes, then it is gone.
+
+def upload(api_client: Any, consent_fields: dict[str, Any], selfie: bytes) -> PortraitJob:
+    response = api_client.post(
+        "/api/v1/jobs/",
+        {**consent_fields, "photo": SimpleUploadedFile(photos.UPLOAD_FILENAME, selfie)},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    return PortraitJob.objects.select_related("original_key").get(id=response.json()["id"])
+
+
+def test_it_keeps_no_key_that_opens_an_original_in_a_backup_taken_while_the_job_waits(
+    api_client: Any, consent_fields: dict[str, Any], storage_dir: Path, tmp_path: Path
+) -> None:
+    selfie = photos.face_jpeg()
+    job = upload(api_client, consent_fields, selfie)
+    assert job.status == JobStatus.QUEUED and job.original_key is not None
+
+    assert_backups_open_nothing_of_the_original(job, selfie, storage_dir, tmp_path)
+
+    # The job itself is unharmed: the worker finds the key and finishes, then the key is gone.
     generate_portraits(str(job.id))
     job.refresh_from_db()
     assert job.status == JobStatus.DONE, job.error_code
     assert job.original_deleted_at is not None
     assert keystore.get_keystore().get(str(job.original_key_id)) is None
-    crypto.destroy_data_key(results_key)
-    storage.delete_object("results/control/0-full.bin")
+
+
+@pytest.mark.integration
+def test_it_keeps_no_key_that_opens_an_original_in_a_backup_taken_while_a_worker_processes_it(
+    api_client: Any, consent_fields: dict[str, Any], storage_dir: Path, tmp_path: Path
+) -> None:
+    from proportrait.celery import app as celery_app
+
+    assert not celery_app.conf.task_always_eager
+    log_path = tmp_path / "worker.log"
+    worker = start_worker(
+        log_path,
+        {
+            "PROPORTRAIT_STORAGE_DIR": str(storage_dir),
+            "PROPORTRAIT_JOB_GATEWAY": "tests.support.SlowJobGateway",
+            "PROPORTRAIT_TEST_SLOW_SECONDS": "8",
+        },
+    )
+    try:
+        wait_until_ready(log_path, worker)
+        selfie = photos.face_jpeg()
+        job = upload(api_client, consent_fields, selfie)
+        processing = wait_for(
+            lambda: PortraitJob.objects.get(id=job.id).status == JobStatus.PROCESSING, timeout=60
+        )
+        assert processing, log_path.read_text(errors="replace")[-3000:]
+
+        assert_backups_open_nothing_of_the_original(job, selfie, storage_dir, tmp_path)
+
+        done = wait_for(lambda: PortraitJob.objects.get(id=job.id).status == JobStatus.DONE, timeout=120)
+        assert done, log_path.read_text(errors="replace")[-3000:]
+        assert keystore.get_keystore().get(str(job.original_key_id)) is None
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
