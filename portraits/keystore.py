@@ -51,8 +51,12 @@ class KeyStoreUnavailable(Exception):
     """The volatile key store cannot be reached: nothing can be encrypted or read right now."""
 
 
-class KeyStoreNotVolatile(Exception):
-    """The configured Redis writes its data to disk, so it is no place for an original's key."""
+class KeyStoreNotVolatile(KeyStoreUnavailable):
+    """The configured Redis writes its data to disk, so it is no place for an original's key.
+
+    A kind of unavailability: uploads are refused (nothing stored) until the store is fixed;
+    `manage.py check --deploy` reports it before that (`check_keystore_is_volatile`).
+    """
 
 
 class VolatileKeyStore(Protocol):
@@ -95,6 +99,7 @@ class RedisKeyStore:
         except redis.RedisError as error:
             raise KeyStoreUnavailable(type(error).__name__) from None
         if (save or "").strip() or str(appendonly).lower() == "yes":
+            logger.error("key store: the Redis at PROPORTRAIT_KEYSTORE_URL persists data; uploads refused")
             raise KeyStoreNotVolatile(
                 "The Redis at PROPORTRAIT_KEYSTORE_URL persists data (save="
                 f"{save!r}, appendonly={appendonly!r}). Originals' keys need a Redis with "
@@ -372,6 +377,25 @@ def get_keystore() -> VolatileKeyStore:
     from django.conf import settings
 
     return _store_for(settings.PROPORTRAIT_KEYSTORE_URL, str(settings.PROPORTRAIT_KEYSTORE_SOCKET))
+
+
+def check_keystore_is_volatile(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Deploy check: the production key store is reachable and keeps nothing on disk."""
+    from django.conf import settings
+    from django.core import checks
+
+    if not settings.PROPORTRAIT_KEYSTORE_URL:
+        return []  # the embedded key holder keeps keys in its memory only
+    store = get_keystore()
+    if not isinstance(store, RedisKeyStore):
+        return []
+    try:
+        store.check_volatile()
+    except KeyStoreNotVolatile as error:
+        return [checks.Error(str(error), id="portraits.E001")]
+    except KeyStoreUnavailable as error:
+        return [checks.Warning(f"The key store cannot be reached ({error}).", id="portraits.W001")]
+    return []
 
 
 def main(argv: list[str] | None = None) -> int:

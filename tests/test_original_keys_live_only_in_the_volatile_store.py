@@ -105,11 +105,20 @@ class _PersistentRedis:
 
 
 @pytest.mark.parametrize(("save", "appendonly"), [("3600 1 300 100", "no"), ("", "yes")])
-def test_it_refuses_a_redis_that_writes_keys_to_disk(save: str, appendonly: str) -> None:
+def test_it_refuses_a_redis_that_writes_keys_to_disk(
+    save: str, appendonly: str, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = keystore.RedisKeyStore("redis://127.0.0.1:6379/0")
     store._redis = _PersistentRedis(save, appendonly)
     with pytest.raises(keystore.KeyStoreNotVolatile, match="persists data"):
         store.put("name", b"value", 60)
+    # `manage.py check --deploy` says so before any upload is refused.
+    settings.PROPORTRAIT_KEYSTORE_URL = "redis://keys.example:6379/0"
+    monkeypatch.setattr(keystore, "get_keystore", lambda: store)
+    [error] = keystore.check_keystore_is_volatile()
+    assert error.id == "portraits.E001" and "appendonly no" in error.msg
+    store._redis = _PersistentRedis("", "no")
+    assert keystore.check_keystore_is_volatile() == []
 
 
 def test_rotation_rewraps_a_running_original_key_in_the_volatile_store(settings: Any) -> None:
