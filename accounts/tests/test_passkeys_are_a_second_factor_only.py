@@ -211,6 +211,17 @@ def test_a_passkey_session_counts_as_two_factor_for_admin_pages(team: Team) -> N
     assert logged_in_client(team.owner).get(dashboard).status_code == 302
 
 
+def test_a_passkey_session_opens_the_admin_site_for_staff() -> None:
+    staff = User.objects.create_superuser(username="staff", email="staff@example.com", password="x" * 12)
+    verified_client(staff)
+    credential = add_passkey(staff)
+    response = passkey_client(staff, credential).get("/admin/")
+    assert response.status_code == 200
+    assert b"site administration" in response.content.lower()
+    response = logged_in_client(staff).get("/admin/", follow=True)
+    assert b"site administration" not in response.content.lower()
+
+
 # --- Naming and removing
 
 
