@@ -191,7 +191,12 @@ def record_login_failure(user: User | None, *, stage: str, failures: int, locked
 
 
 def has_two_factor(user: Any) -> bool:
-    return bool(user.is_authenticated and TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+    from accounts.passkeys import has_passkey
+
+    return bool(
+        user.is_authenticated
+        and (TOTPDevice.objects.filter(user=user, confirmed=True).exists() or has_passkey(user))
+    )
 
 
 def needs_two_factor(user: Any) -> bool:
@@ -296,9 +301,12 @@ def verify_second_factor(user: User, code: str) -> TOTPDevice | StaticDevice | N
 
 
 def disable_two_factor(user: User) -> None:
+    from accounts.passkeys import remove_all_passkeys
+
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+        remove_all_passkeys(user)
         record_event(
             "account.2fa_disabled", actor=user_actor(user), object_type="user", object_id=str(user.pk)
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import billing_views, team_views, views
+from accounts import billing_views, passkey_views, team_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -20,6 +20,9 @@ urlpatterns = [
     ),
     path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("security/", views.two_factor, name="two_factor"),
+    path("security/passkeys/", passkey_views.passkey_list, name="passkeys"),
+    path("security/passkeys/<int:passkey_id>/rename/", passkey_views.passkey_rename, name="passkey_rename"),
+    path("security/passkeys/<int:passkey_id>/remove/", passkey_views.passkey_remove, name="passkey_remove"),
     path("claim/", views.claim, name="claim"),
     path("jobs/<uuid:job_id>/retention/", views.job_retention, name="job_retention"),
     path("jobs/<uuid:job_id>/delete/", views.job_delete, name="job_delete"),

@@ -26,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import security, services
 from accounts.forms import ClaimForm, CodeForm, LoginForm, PasswordConfirmForm, RetentionForm, SignUpForm
 from accounts.models import Membership, User
+from accounts.passkeys import has_passkey
 from proportrait.http import client_ip
 
 PENDING_USER_KEY = "accounts_pending_user"
@@ -202,9 +203,13 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
                 return redirect(next_url)
     elif request.method == "POST":
         status = 400
-    return render(
-        request, "accounts/otp_verify.html", {"form": form, "error": error, "next": next_url}, status=status
-    )
+    context = {
+        "form": form,
+        "error": error,
+        "next": next_url,
+        "has_passkey": has_passkey(user) and settings.PROPORTRAIT_PASSKEYS_ENABLED,
+    }
+    return render(request, "accounts/otp_verify.html", context, status=status)
 
 
 @require_POST

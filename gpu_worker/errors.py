@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     FACE_TOO_SMALL = "face_too_small"
     GENERATION_FAILED = "generation_failed"
     OUT_OF_MEMORY = "out_of_memory"
+    ORIGINAL_UNAVAILABLE = "original_unavailable"
 
 
 # ruff: noqa: E501  (plain-language messages read best unbroken)
@@ -28,6 +29,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.FACE_TOO_SMALL: "Your face is too small in this photo. Please use a closer photo, head and shoulders.",
     ErrorCode.GENERATION_FAILED: "Something went wrong while creating your portraits. Your photo was deleted; please try again.",
     ErrorCode.OUT_OF_MEMORY: "The generator ran out of memory. Your photo was deleted; please try again later.",
+    ErrorCode.ORIGINAL_UNAVAILABLE: "Your photo could no longer be opened: its key is kept only in memory, for a few minutes, and it was gone before we could start. Nothing of your photo was kept; please upload it again.",
 }
 
 

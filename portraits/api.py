@@ -20,6 +20,7 @@ from gpu_worker.errors import ErrorCode, InputError
 from gpu_worker.styles import BUILTIN_STYLES
 from portraits import services
 from portraits.access import job_for_request
+from portraits.keystore import KeyStoreUnavailable
 from portraits.models import PortraitJob
 from portraits.payments.services import full_resolution_unlocked
 from proportrait.api import ERROR_SCHEMA, error_response
@@ -147,8 +148,19 @@ class MissingPhoto(Exception):
 
 
 # What create_job_from_request may refuse with; both the API and the upload page answer these.
-JOB_REJECTIONS = (MissingPhoto, InputError, ConsentError, services.UnknownStyle, services.RateLimited)
+JOB_REJECTIONS = (
+    MissingPhoto,
+    InputError,
+    ConsentError,
+    services.UnknownStyle,
+    services.RateLimited,
+    KeyStoreUnavailable,
+)
 RATE_LIMITED_MESSAGE = "Too many uploads from your connection. Please wait an hour and try again."
+KEYSTORE_DOWN_MESSAGE = (
+    "We cannot accept photos for a moment (a security service is unavailable). Nothing was stored; "
+    "please try again in a few minutes."
+)
 
 
 def job_rejection(error: Exception, *, missing_photo_message: str) -> tuple[str, str, int]:
@@ -161,6 +173,9 @@ def job_rejection(error: Exception, *, missing_photo_message: str) -> tuple[str,
         return "consent_required", str(error), 400
     if isinstance(error, services.RateLimited):
         return "rate_limited", RATE_LIMITED_MESSAGE, 429
+    if isinstance(error, KeyStoreUnavailable):
+        # Nothing was stored: without the volatile key store an original cannot be encrypted.
+        return "temporarily_unavailable", KEYSTORE_DOWN_MESSAGE, 503
     return "invalid_request", str(error), 400  # services.UnknownStyle: a fixed message
 
 
@@ -171,7 +186,7 @@ class JobCreateView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": JobCreateSerializer},
-        responses={201: JobCreatedSerializer, 400: ERROR_SCHEMA, 429: ERROR_SCHEMA},
+        responses={201: JobCreatedSerializer, 400: ERROR_SCHEMA, 429: ERROR_SCHEMA, 503: ERROR_SCHEMA},
         summary="Upload one photo with explicit consent; starts a portrait job",
     )
     def post(self, request: Request) -> Response:

@@ -6,7 +6,10 @@ class PortraitsConfig(AppConfig):
     verbose_name = "Portraits"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from compliance.services import register_eraser, register_exporter
+        from portraits.keystore import check_keystore_is_volatile
         from portraits.payments.subject_data import erase_subject_purchases, export_subject_purchases
         from portraits.payments.webhooks import register_purchase_handlers
         from portraits.services import erase_subject_portraits, export_subject_portraits
@@ -17,3 +20,4 @@ class PortraitsConfig(AppConfig):
         register_eraser("purchases", erase_subject_purchases, order=40)
         register_exporter("purchases", export_subject_purchases)
         register_purchase_handlers()
+        checks.register(check_keystore_is_volatile, checks.Tags.security, deploy=True)

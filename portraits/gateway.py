@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gpu_worker.errors import ErrorCode
+from gpu_worker.errors import ErrorCode, GenerationError
 from gpu_worker.schemas import GenerationRequest, GenerationResult, ProgressCallback
-from portraits import services
+from portraits import crypto, keystore, services
 from portraits.models import PortraitJob
 
 
@@ -15,9 +15,15 @@ class DjangoJobWork:
         self._last_percent = 0
 
     def build_request(self, progress: ProgressCallback) -> GenerationRequest:
+        # The original's key lives only in the volatile key store; if it is gone (time-to-live
+        # passed, store restarted) the photo can never be read: fail cleanly, ask for a new upload.
+        try:
+            photo = services.read_original(self.job)
+        except (crypto.KeyLost, keystore.KeyStoreUnavailable):
+            raise GenerationError(ErrorCode.ORIGINAL_UNAVAILABLE) from None
         return GenerationRequest(
             job_id=self.job_id,
-            photo=services.read_original(self.job),
+            photo=photo,
             style=services.job_style(self.job),
             variants=self.job.variants,
             seed=self.job.seed,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "rest_framework",
     "drf_spectacular",
     "accounts",
@@ -203,6 +205,14 @@ else:
         }
     }
 
+# --- Volatile key store: an original's data key lives only here, never in the database, for at
+# most the dead-man limit. Redis without persistence in production (checked on first use); on
+# the embedded default a key-holder process answering on a Unix socket under var/ (mode 0600).
+PROPORTRAIT_KEYSTORE_URL = env_str("PROPORTRAIT_KEYSTORE_URL", REDIS_URL)
+PROPORTRAIT_KEYSTORE_SOCKET = Path(
+    env_str("PROPORTRAIT_KEYSTORE_SOCKET", str(VAR_DIR / "keyholder" / "keys.sock"))
+)
+
 # --- Celery. The embedded default uses kombu's filesystem transport: no broker server.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 CELERY_BROKER_DIR = Path(env_str("PROPORTRAIT_BROKER_DIR", str(VAR_DIR / "broker")))
@@ -249,6 +259,18 @@ ACCOUNTS_LOGIN_ATTEMPTS_PER_IP = env_int("ACCOUNTS_LOGIN_ATTEMPTS_PER_IP", 50)
 ACCOUNTS_EMAIL_VERIFICATION_DAYS = env_int("ACCOUNTS_EMAIL_VERIFICATION_DAYS", 3)
 ACCOUNTS_INVITATION_DAYS = env_int("ACCOUNTS_INVITATION_DAYS", 14)
 ACCOUNTS_BACKUP_CODES = 10
+# Passkeys (WebAuthn) as a second factor beside the authenticator app. The relying party is
+# SITE_URL's host and only SITE_URL's origin may use it (a passkey made for one site is useless
+# to a look-alike: phishing-resistant). Never a first factor: passwordless log-in is off.
+# Browsers allow WebAuthn only on https:// or http://localhost, never on an IP address: with any
+# other SITE_URL (the embedded default's http://127.0.0.1:8000) passkeys are off and say why.
+_site = urlsplit(SITE_URL)
+PROPORTRAIT_PASSKEYS_ENABLED = _site.scheme == "https" or _site.hostname == "localhost"
+OTP_WEBAUTHN_RP_ID = (_site.hostname or "localhost") if PROPORTRAIT_PASSKEYS_ENABLED else "localhost"
+OTP_WEBAUTHN_RP_NAME = "ProPortrait"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"] if PROPORTRAIT_PASSKEYS_ENABLED else []
+SILENCED_SYSTEM_CHECKS = [] if PROPORTRAIT_PASSKEYS_ENABLED else ["otp_webauthn.E030"]
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2  # a reset link works for two hours
 CELERY_BEAT_SCHEDULE["accounts-enforce-retention"] = {
     "task": "accounts.enforce_retention",

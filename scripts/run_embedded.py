@@ -1,5 +1,5 @@
-"""Run the embedded default on one machine: web server, Celery worker (queues gpu and default)
-and the scheduler, together. Ctrl-C stops all of them.
+"""Run the embedded default on one machine: the key holder, web server, Celery worker (queues
+gpu and default) and the scheduler, together. Ctrl-C stops all of them.
 
 SQLite, the local ciphertext store, a broker without a server (kombu's filesystem transport)
 and the studio backend, all under ./var. Secrets are generated once into var/secrets.env
@@ -92,10 +92,26 @@ def main() -> int:
             "INFO",
         ],
     }
-    processes = {
-        name: subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
-        for name, command in commands.items()
-    }
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    if not env.get("PROPORTRAIT_KEYSTORE_URL", env.get("REDIS_URL")):
+        # Originals' data keys live only in this process's memory (never on disk); it starts
+        # first so that web and worker find it.
+        socket_path = Path(env.get("PROPORTRAIT_KEYSTORE_SOCKET", var_dir / "keyholder" / "keys.sock"))
+        holder = [python, "-m", "portraits.keystore", "serve", "--socket", str(socket_path)]
+        processes["keyholder"] = subprocess.Popen(holder, cwd=REPO, env=env, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while not socket_path.exists() and time.monotonic() < deadline:
+            if processes["keyholder"].poll() is not None:
+                # Another holder already serves this folder (one a process started on demand).
+                del processes["keyholder"]
+                break
+            time.sleep(0.05)
+    processes.update(
+        {
+            name: subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
+            for name, command in commands.items()
+        }
+    )
     print(
         f"run: ProPortrait is at http://{host}:{port}/  (mail is written to {var_dir / 'mail'}); "
         "Ctrl-C stops everything"
