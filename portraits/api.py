@@ -20,9 +20,10 @@ from gpu_worker.errors import ErrorCode, InputError
 from gpu_worker.styles import BUILTIN_STYLES
 from portraits import services
 from portraits.access import job_for_request
-from portraits.models import PortraitJob
+from portraits.models import JobStatus, PortraitJob
 from proportrait.api import ERROR_SCHEMA, error_response
 from proportrait.http import client_ip
+from proportrait.outage import ServiceUnavailable, outage_answer
 
 
 class StyleSerializer(serializers.Serializer):
@@ -71,7 +72,7 @@ class JobErrorSerializer(serializers.Serializer):
 
 class JobSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=["queued", "processing", "done", "failed", "deleted"])
+    status = serializers.ChoiceField(choices=[choice.value for choice in JobStatus])
     progress = serializers.IntegerField()
     error = JobErrorSerializer(allow_null=True)
     original_deleted_at = serializers.DateTimeField(allow_null=True)
@@ -142,7 +143,14 @@ class MissingPhoto(Exception):
 
 
 # What create_job_from_request may refuse with; both the API and the upload page answer these.
-JOB_REJECTIONS = (MissingPhoto, InputError, ConsentError, services.UnknownStyle, services.RateLimited)
+JOB_REJECTIONS = (
+    MissingPhoto,
+    InputError,
+    ConsentError,
+    services.UnknownStyle,
+    services.RateLimited,
+    ServiceUnavailable,
+)
 RATE_LIMITED_MESSAGE = "Too many uploads from your connection. Please wait an hour and try again."
 
 
@@ -156,6 +164,8 @@ def job_rejection(error: Exception, *, missing_photo_message: str) -> tuple[str,
         return "consent_required", str(error), 400
     if isinstance(error, services.RateLimited):
         return "rate_limited", RATE_LIMITED_MESSAGE, 429
+    if isinstance(error, ServiceUnavailable):
+        return outage_answer(error)
     return "invalid_request", str(error), 400  # services.UnknownStyle: a fixed message
 
 
@@ -166,7 +176,7 @@ class JobCreateView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": JobCreateSerializer},
-        responses={201: JobCreatedSerializer, 400: ERROR_SCHEMA, 429: ERROR_SCHEMA},
+        responses={201: JobCreatedSerializer, 400: ERROR_SCHEMA, 429: ERROR_SCHEMA, 503: ERROR_SCHEMA},
         summary="Upload one photo with explicit consent; starts a portrait job",
     )
     def post(self, request: Request) -> Response:
@@ -176,7 +186,10 @@ class JobCreateView(APIView):
             code, message, http_status = job_rejection(
                 error, missing_photo_message="Please attach a photo in the 'photo' field."
             )
-            return error_response(code, message, http_status)
+            response = error_response(code, message, http_status)
+            if isinstance(error, ServiceUnavailable):
+                response["Retry-After"] = str(error.retry_after_seconds)
+            return response
         job = created.job
         return Response(
             {

@@ -65,12 +65,19 @@ def _wrap(raw_key: bytes, data_key_id: str, master_key_id: str) -> bytes:
     return nonce + AESGCM(keys[master_key_id]).encrypt(nonce, raw_key, data_key_id.encode())
 
 
-def create_data_key(purpose: DataKeyPurpose) -> tuple[DataKey, bytes]:
-    """A fresh random AES-256 key, saved wrapped. The raw key is returned for immediate use only."""
+def new_data_key(purpose: DataKeyPurpose) -> tuple[DataKey, bytes]:
+    """A fresh random AES-256 key, wrapped but not yet saved: the caller saves it in its own
+    transaction, so a key exists durably only together with the row that points at it."""
     current, _ = master_keys()
     raw_key = AESGCM.generate_key(bit_length=256)
     data_key = DataKey(purpose=purpose, master_key_id=current)
     data_key.wrapped_key = _wrap(raw_key, str(data_key.id), current)
+    return data_key, raw_key
+
+
+def create_data_key(purpose: DataKeyPurpose) -> tuple[DataKey, bytes]:
+    """A fresh random AES-256 key, saved wrapped. The raw key is returned for immediate use only."""
+    data_key, raw_key = new_data_key(purpose)
     data_key.save()
     return data_key, raw_key
 

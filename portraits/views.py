@@ -17,6 +17,7 @@ from portraits.access import job_for_request, remember_job
 from portraits.api import JOB_REJECTIONS, create_job_from_request, job_payload, job_rejection
 from portraits.forms import UploadForm
 from proportrait.http import client_ip
+from proportrait.outage import ServiceUnavailable
 
 EXAMPLES = [
     ("corporate-grey", "Corporate grey"),
@@ -40,6 +41,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     document = current_document(ConsentKind.BIOMETRIC)
     error: dict[str, str] | None = None
     status = 200
+    retry_after = ""
     if request.method == "POST":
         form = UploadForm(request.POST)
         if form.is_valid():
@@ -55,6 +57,8 @@ def upload(request: HttpRequest) -> HttpResponse:
                     exc, missing_photo_message="Please choose a photo to upload."
                 )
                 error = {"code": code, "message": message}
+                if isinstance(exc, ServiceUnavailable):
+                    retry_after = str(exc.retry_after_seconds)
             else:
                 remember_job(request, created.job)
                 return redirect("portraits:job", job_id=created.job.id)
@@ -74,7 +78,10 @@ def upload(request: HttpRequest) -> HttpResponse:
         "retention_hours": settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS,
         "deadman_minutes": settings.PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES,
     }
-    return render(request, "portraits/upload.html", context, status=status)
+    response = render(request, "portraits/upload.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = retry_after
+    return response
 
 
 @never_cache
