@@ -21,9 +21,8 @@ def consumes_generation_queue() -> bool:
     """Whether this worker consumes the generation queue (-Q): only then does it load a generator."""
     from django.conf import settings
 
-    selected = app.amqp.queues.consume_from
-    # No -Q given: the worker consumes every queue it knows, including the generation queue.
-    return not selected or settings.PROPORTRAIT_GENERATION_QUEUE in selected
+    # The queues of -Q, or without it the default queues (which do not include this one).
+    return settings.PROPORTRAIT_GENERATION_QUEUE in app.amqp.queues.consume_from
 
 
 def preload_pipeline() -> None:
