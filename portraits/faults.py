@@ -22,6 +22,9 @@ def is_transient(error: BaseException) -> bool:
         return True
     try:
         from kombu.exceptions import OperationalError as BrokerError
-    except ImportError:  # pragma: no cover
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - both ship with the pinned Celery and Django cache
         return False
-    return isinstance(error, BrokerError)
+    # Redis: the broker, and the cache that holds rate-limit counters.
+    return isinstance(error, BrokerError | RedisConnectionError | RedisTimeoutError)
