@@ -31,7 +31,8 @@ def generate_portraits(self: Task, job_id: str) -> None:
         # The job is still waiting (nothing was claimed): try again shortly. Should this publish
         # fail too, the outbox relay publishes the job from the database.
         logger.warning("job %s: claim failed (%s); retrying", job_id, type(error).__name__)
-        _publish_again(job_id, gateway.retry_delay_seconds(self.request.retries + 1))
+        attempt = (self.request.retries or 0) + 1
+        _publish_again(job_id, gateway.retry_delay_seconds(attempt), attempt=attempt)
         return
     if work is None:
         # Already claimed, finished or deleted: a redelivered message must not run twice.
@@ -80,9 +81,10 @@ def generate_portraits(self: Task, job_id: str) -> None:
             work.destroy_original()
 
 
-def _publish_again(job_id: str, delay_seconds: float) -> None:
+def _publish_again(job_id: str, delay_seconds: float, attempt: int = 0) -> None:
     try:
-        generate_portraits.apply_async(args=[job_id], countdown=delay_seconds)
+        # `retries` travels in the message, so repeated claim failures back off further.
+        generate_portraits.apply_async(args=[job_id], countdown=delay_seconds, retries=attempt)
     except Exception as error:
         logger.warning(
             "job %s: broker unavailable (%s); the relay will publish it", job_id, type(error).__name__

@@ -9,6 +9,7 @@ minute; running it twice is harmless (every step is idempotent and claims its ro
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import uuid
@@ -157,17 +158,23 @@ class DeadmanTimer(threading.Thread):
 
 
 _timer: DeadmanTimer | None = None
+_timer_pid = 0
 _timer_lock = threading.Lock()
 
 
 def start_deadman_timer() -> DeadmanTimer | None:
-    """Start this process's timer once (no-op when PROPORTRAIT_SWEEP_SECONDS is 0)."""
-    global _timer
+    """Start this process's timer once (no-op when PROPORTRAIT_SWEEP_SECONDS is 0).
+
+    A forked child does not inherit the parent's thread, so the timer is keyed by process id: a
+    child that calls this (each prefork pool process does) gets its own.
+    """
+    global _timer, _timer_pid
     period = settings.PROPORTRAIT_SWEEP_SECONDS
     if period <= 0 or not settings.PROPORTRAIT_DEADMAN_TIMER:
         return None
     with _timer_lock:
-        if _timer is None or not _timer.is_alive():
+        if _timer is None or _timer_pid != os.getpid() or not _timer.is_alive():
             _timer = DeadmanTimer(period)
+            _timer_pid = os.getpid()
             _timer.start()
     return _timer

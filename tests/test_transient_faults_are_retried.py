@@ -28,9 +28,11 @@ pytestmark = pytest.mark.django_db
 def republished(monkeypatch: Any) -> list[tuple[str, float]]:
     """The task's own re-publications (job id, delay), instead of a broker."""
     calls: list[tuple[str, float]] = []
-    monkeypatch.setattr(
-        gpu_worker.tasks, "_publish_again", lambda job_id, delay: calls.append((job_id, delay))
-    )
+
+    def publish_again(job_id: str, delay: float, attempt: int = 0) -> None:
+        calls.append((job_id, delay))
+
+    monkeypatch.setattr(gpu_worker.tasks, "_publish_again", publish_again)
     monkeypatch.setattr(gateway, "STORE_RETRY_PAUSES_SECONDS", (0, 0))
     monkeypatch.setattr(gateway.time, "sleep", lambda seconds: None)
     return calls
