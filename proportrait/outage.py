@@ -16,12 +16,10 @@ from django.shortcuts import render
 
 logger = logging.getLogger(__name__)
 
-SERVICE_UNAVAILABLE_MESSAGE = (
-    "The service is briefly unavailable. Nothing was stored; please try again shortly."
-)
+# Pages add "Nothing was stored" themselves; the API's error code says the same.
+SERVICE_UNAVAILABLE_MESSAGE = "The service is briefly unavailable. Please try again shortly."
 INSUFFICIENT_STORAGE_MESSAGE = (
-    "We cannot accept uploads right now because our storage is nearly full. "
-    "Nothing was stored; please try again later."
+    "We cannot accept uploads right now because our storage is nearly full. Please try again later."
 )
 
 
