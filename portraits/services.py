@@ -184,6 +184,8 @@ def create_job(
                     "style": style.slug,
                 },
             )
+            # Queued in the outbox (this row); the broker gets it after commit, or the relay later.
+            record_event("job.queued", actor="system", object_type="portrait_job", object_id=str(job.id))
             transaction.on_commit(lambda: publish_generation(job))
     except BaseException as error:
         # The job never existed: nothing of the transaction was kept; delete the object.
@@ -263,13 +265,7 @@ def publish_generation(job: PortraitJob) -> bool:
             "job %s: broker unavailable (%s); the relay will publish it", job.id, type(error).__name__
         )
         return False
-    record_event("job.queued", actor="system", object_type="portrait_job", object_id=str(job.id))
     return True
-
-
-def enqueue_generation(job: PortraitJob) -> None:
-    """Publish the job's task now (kept for callers outside create_job)."""
-    publish_generation(job)
 
 
 def _actor(owner: Any) -> str:

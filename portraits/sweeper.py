@@ -107,6 +107,13 @@ def republish_waiting_jobs(now: Any = None) -> int:
         )
         if claimed == 1 and services.publish_generation(job):
             published += 1
+            record_event(
+                "job.republished",
+                actor="system",
+                object_type="portrait_job",
+                object_id=str(job.id),
+                data={"waited_seconds": int((now - job.next_attempt_at).total_seconds())},
+            )
     return published
 
 

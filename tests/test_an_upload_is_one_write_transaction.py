@@ -22,9 +22,10 @@ def verb(sql: str) -> str:
 def test_every_write_of_an_upload_happens_in_one_transaction(
     api_client: Any, consent_fields: Any, monkeypatch: Any
 ) -> None:
-    from portraits import services
+    from gpu_worker.tasks import generate_portraits
 
-    monkeypatch.setattr(services, "publish_generation", lambda job: True)
+    published: list[Any] = []
+    monkeypatch.setattr(generate_portraits, "apply_async", lambda *args, **kwargs: published.append(args))
     statements: list[tuple[str, bool, int]] = []
     transactions = {"n": 0, "open": False}
 
@@ -42,6 +43,7 @@ def test_every_write_of_an_upload_happens_in_one_transaction(
             format="multipart",
         )
     assert response.status_code == 201, response.content
+    assert len(published) == 1  # after commit, with no write of its own
     writes = [
         (sql, atomic, number)
         for sql, atomic, number in statements

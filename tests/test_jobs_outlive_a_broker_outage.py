@@ -46,7 +46,7 @@ def test_an_upload_during_a_broker_outage_is_accepted_and_runs_when_the_broker_i
     assert job.status == JobStatus.QUEUED
     assert ConsentRecord.objects.filter(job_id=job.id).count() == 1
     assert AuditEvent.objects.filter(action="photo.received", object_id=str(job.id)).exists()
-    assert not AuditEvent.objects.filter(action="job.queued", object_id=str(job.id)).exists()
+    assert AuditEvent.objects.filter(action="job.queued", object_id=str(job.id)).count() == 1
 
     # Still down at the first relay round: nothing is lost, the job waits.
     due = job.next_attempt_at + timedelta(seconds=1)
@@ -62,7 +62,7 @@ def test_an_upload_during_a_broker_outage_is_accepted_and_runs_when_the_broker_i
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
     assert job.original_deleted_at is not None
-    assert AuditEvent.objects.filter(action="job.queued", object_id=str(job.id)).count() == 1
+    assert AuditEvent.objects.filter(action="job.republished", object_id=str(job.id)).count() == 1
 
 
 def test_a_lost_message_is_published_again_once_and_only_for_waiting_jobs(
