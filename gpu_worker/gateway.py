@@ -33,6 +33,14 @@ class JobWork(Protocol):
         """Mark the job failed with a documented error code and a plain message."""
         ...
 
+    def defer(self, reason: str) -> float | None:
+        """A transient fault interrupted the job: keep the original and mark it "retrying".
+
+        Returns the delay in seconds before the next attempt, or None when no attempt can start
+        before the original's dead-man limit (then the caller fails the job as usual).
+        """
+        ...
+
     def destroy_original(self) -> None:
         """Delete the encrypted original and wipe its data key. Idempotent."""
         ...
@@ -40,7 +48,17 @@ class JobWork(Protocol):
 
 class JobGateway(Protocol):
     def begin(self, job_id: str) -> JobWork | None:
-        """Claim a queued job for processing; None if it was already claimed, finished or deleted."""
+        """Claim a queued job for processing; None if it was already claimed, finished or deleted.
+
+        May raise a transient error (the database is briefly away): see `is_transient`."""
+        ...
+
+    def is_transient(self, error: BaseException) -> bool:
+        """True when a dependency (storage, database, broker) failed and a later attempt may work."""
+        ...
+
+    def retry_delay_seconds(self, attempt: int) -> float:
+        """Backoff before attempt number `attempt` (1, 2, ...)."""
         ...
 
 

@@ -20,11 +20,11 @@ from gpu_worker.errors import ErrorCode, InputError
 from gpu_worker.styles import BUILTIN_STYLES
 from portraits import services
 from portraits.access import job_for_request
-from portraits.keystore import KeyStoreUnavailable
-from portraits.models import PortraitJob
+from portraits.models import JobStatus, PortraitJob
 from portraits.payments.services import full_resolution_unlocked
 from proportrait.api import ERROR_SCHEMA, error_response
 from proportrait.http import client_ip
+from proportrait.outage import ServiceUnavailable, outage_answer
 
 
 class StyleSerializer(serializers.Serializer):
@@ -75,7 +75,7 @@ class JobErrorSerializer(serializers.Serializer):
 
 class JobSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=["queued", "processing", "done", "failed", "deleted"])
+    status = serializers.ChoiceField(choices=[choice.value for choice in JobStatus])
     progress = serializers.IntegerField()
     error = JobErrorSerializer(allow_null=True)
     original_deleted_at = serializers.DateTimeField(allow_null=True)
@@ -154,13 +154,9 @@ JOB_REJECTIONS = (
     ConsentError,
     services.UnknownStyle,
     services.RateLimited,
-    KeyStoreUnavailable,
+    ServiceUnavailable,
 )
 RATE_LIMITED_MESSAGE = "Too many uploads from your connection. Please wait an hour and try again."
-KEYSTORE_DOWN_MESSAGE = (
-    "We cannot accept photos for a moment (a security service is unavailable). Nothing was stored; "
-    "please try again in a few minutes."
-)
 
 
 def job_rejection(error: Exception, *, missing_photo_message: str) -> tuple[str, str, int]:
@@ -173,9 +169,8 @@ def job_rejection(error: Exception, *, missing_photo_message: str) -> tuple[str,
         return "consent_required", str(error), 400
     if isinstance(error, services.RateLimited):
         return "rate_limited", RATE_LIMITED_MESSAGE, 429
-    if isinstance(error, KeyStoreUnavailable):
-        # Nothing was stored: without the volatile key store an original cannot be encrypted.
-        return "temporarily_unavailable", KEYSTORE_DOWN_MESSAGE, 503
+    if isinstance(error, ServiceUnavailable):
+        return outage_answer(error)
     return "invalid_request", str(error), 400  # services.UnknownStyle: a fixed message
 
 
@@ -196,7 +191,10 @@ class JobCreateView(APIView):
             code, message, http_status = job_rejection(
                 error, missing_photo_message="Please attach a photo in the 'photo' field."
             )
-            return error_response(code, message, http_status)
+            response = error_response(code, message, http_status)
+            if isinstance(error, ServiceUnavailable):
+                response["Retry-After"] = str(error.retry_after_seconds)
+            return response
         job = created.job
         return Response(
             {

@@ -82,12 +82,13 @@ def _wrap(raw_key: bytes, data_key_id: str, master_key_id: str) -> bytes:
     return nonce + AESGCM(keys[master_key_id]).encrypt(nonce, raw_key, data_key_id.encode())
 
 
-def create_data_key(purpose: DataKeyPurpose) -> tuple[DataKey, bytes]:
-    """A fresh random AES-256 key, saved wrapped. The raw key is returned for immediate use only.
+def new_data_key(purpose: DataKeyPurpose) -> tuple[DataKey, bytes]:
+    """A fresh random AES-256 key, wrapped but not yet saved: the caller saves it in its own
+    transaction, so a key exists durably only together with the row that points at it.
 
     A key of a volatile purpose (the original photo's) is put, wrapped, into the volatile key
     store with a time-to-live of the dead-man limit; its database row holds no key material.
-    Raises keystore.KeyStoreUnavailable when that store cannot be reached (nothing is saved).
+    Raises keystore.KeyStoreUnavailable when that store cannot be reached.
     """
     current, _ = master_keys()
     raw_key = AESGCM.generate_key(bit_length=256)
@@ -97,6 +98,12 @@ def create_data_key(purpose: DataKeyPurpose) -> tuple[DataKey, bytes]:
         _put_volatile(data_key, wrapped, volatile_key_seconds())
     else:
         data_key.wrapped_key = wrapped
+    return data_key, raw_key
+
+
+def create_data_key(purpose: DataKeyPurpose) -> tuple[DataKey, bytes]:
+    """A fresh random AES-256 key, saved. The raw key is returned for immediate use only."""
+    data_key, raw_key = new_data_key(purpose)
     data_key.save()
     return data_key, raw_key
 
@@ -143,6 +150,17 @@ def unwrap_data_key(data_key: DataKey) -> bytes:
     return AESGCM(keys[master_key_id]).decrypt(
         wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], str(data_key.id).encode()
     )
+
+
+def forget_unsaved_key(data_key: DataKey) -> None:
+    """Drop a volatile key whose row was never saved (the upload was refused). Best effort: if the
+    store cannot be reached the key ends at its time-to-live, at most the dead-man limit."""
+    if data_key.purpose not in VOLATILE_PURPOSES:
+        return
+    try:
+        keystore.get_keystore().delete(str(data_key.id))
+    except keystore.KeyStoreUnavailable:
+        logger.warning("key store unreachable; unsaved data key %s ends at its time-to-live", data_key.id)
 
 
 def destroy_data_key(data_key: DataKey) -> bool:

@@ -39,6 +39,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from proportrait.outage import ServiceUnavailable
+
 logger = logging.getLogger(__name__)
 
 REDIS_PREFIX = "proportrait:original-key:"
@@ -47,8 +49,14 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 SPAWNED_HOLDER_IDLE_EXIT_SECONDS = 120
 
 
-class KeyStoreUnavailable(Exception):
-    """The volatile key store cannot be reached: nothing can be encrypted or read right now."""
+class KeyStoreUnavailable(ServiceUnavailable):
+    """The volatile key store cannot be reached: nothing can be encrypted or read right now.
+
+    An outage like any other: uploads get 503 `service_unavailable` (nothing stored), and a job
+    that meets it is retried inside the dead-man window (`portraits.faults.is_transient`)."""
+
+    def __init__(self, reason: str = "key_store") -> None:
+        super().__init__(reason)
 
 
 class KeyStoreNotVolatile(KeyStoreUnavailable):

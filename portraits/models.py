@@ -31,9 +31,15 @@ class DataKey(models.Model):
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     PROCESSING = "processing", "Processing"
+    # A transient fault (storage, database, broker) interrupted it; it runs again shortly.
+    RETRYING = "retrying", "Retrying"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
     DELETED = "deleted", "Deleted"
+
+
+# A job in one of these still holds its original and may still produce portraits.
+WAITING_STATUSES = (JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.RETRYING)
 
 
 class PortraitJob(models.Model):
@@ -83,11 +89,22 @@ class PortraitJob(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
+    # The job's task is (re)published from the database when this passes and the job has not
+    # started: a transactional outbox, so a lost message or a broker outage delays a job but
+    # never strands it.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker claimed it.")
+
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"job {self.id} ({self.status})"
+
+    @property
+    def is_waiting(self) -> bool:
+        """Not finished: waiting for a worker, running, or about to run again."""
+        return self.status in WAITING_STATUSES
 
     @property
     def is_finished(self) -> bool:

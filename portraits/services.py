@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import secrets
+import shutil
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from compliance.audit import record_event
 from compliance.models import ConsentSubjectType
@@ -30,7 +34,8 @@ from gpu_worker.errors import ErrorCode
 from gpu_worker.schemas import Backend, GenerationResult, InputLimits, Style
 from gpu_worker.styles import get_style, style_from_dict, style_to_dict
 from portraits import crypto, storage
-from portraits.models import DataKey, DataKeyPurpose, JobStatus, Portrait, PortraitJob
+from portraits.faults import DiskSpaceLow, ServiceUnavailable, is_transient
+from portraits.models import WAITING_STATUSES, DataKey, DataKeyPurpose, JobStatus, Portrait, PortraitJob
 
 logger = logging.getLogger(__name__)
 
@@ -103,12 +108,15 @@ def create_job(
 ) -> CreatedJob:
     """Validate, check consent, encrypt and store the original, record consent, queue generation.
 
-    Nothing is stored unless every check passes. Raises gpu_worker InputError (bad photo),
-    compliance ConsentError (no valid consent act), UnknownStyle or RateLimited.
+    Nothing is kept unless every check passes and every write succeeds. Raises gpu_worker
+    InputError (bad photo), compliance ConsentError (no valid consent act), UnknownStyle,
+    RateLimited, or ServiceUnavailable (the disk is nearly full, or storage or the database is
+    down: the upload was not accepted and nothing of it remains).
     """
     from portraits import ratelimit  # local: keeps the cache out of import time
 
-    # 1. Checks that store nothing: rate limit first (decoding costs CPU), photo, style, consent.
+    # 1. Checks that store nothing: disk space, rate limit (decoding costs CPU), photo, style, consent.
+    check_disk_space()
     if check_rate_limit and not ratelimit.allow_upload(client.ip):
         raise RateLimited()
     info = inspect_upload(photo, input_limits())
@@ -117,9 +125,11 @@ def create_job(
             style = get_style(style_slug or "")
         except ValueError:
             raise UnknownStyle() from None
-    check_biometric_consent(consent)
+    document = check_biometric_consent(consent)
 
-    # 2. Encrypt under a fresh data key; only ciphertext reaches storage.
+    # 2. Encrypt under a fresh data key; only ciphertext reaches storage. The key is not saved
+    #    yet: if this process dies before step 3 commits, the object can never be decrypted,
+    #    and the storage sweep (`portraits.sweeper`) deletes it within the dead-man limit.
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     job = PortraitJob(
@@ -127,29 +137,40 @@ def create_job(
         owner=owner,
         style_slug=style.slug,
         style_spec=style_to_dict(style),
+        # What was configured here; the worker that runs the job records the backend it used.
         backend=settings.PROPORTRAIT_BACKEND,
         variants=settings.PROPORTRAIT_PORTRAITS_PER_JOB,
         seed=secrets.randbelow(2**31),
         expires_at=now + (retention or (account_retention() if owner else anonymous_retention())),
+        next_attempt_at=now + timedelta(seconds=settings.PROPORTRAIT_REPUBLISH_SECONDS),
     )
-    data_key, raw_key = crypto.create_data_key(DataKeyPurpose.ORIGINAL)
+    data_key, raw_key = crypto.new_data_key(DataKeyPurpose.ORIGINAL)
     ciphertext = crypto.encrypt(raw_key, photo, associated_data=str(job.id).encode())
     del raw_key
-    key = storage.put_object(original_object_key(job.id), ciphertext)
+    key = original_object_key(job.id)
     job.original_storage_key = key
-    job.original_key = data_key
     job.original_ciphertext_sha256 = hashlib.sha256(ciphertext).hexdigest()
+    try:
+        storage.put_object(key, ciphertext)
+    except storage.StorageUnavailable as error:
+        _delete_quietly(key)
+        crypto.forget_unsaved_key(data_key)
+        raise ServiceUnavailable("storage") from error
 
-    # 3. Job, consent record and audit trail in one transaction; the task is queued after commit.
+    # 3. One write transaction: data key, job, consent record and audit trail. The job row is
+    #    also the outbox: the task is published after commit, and if that fails (broker down)
+    #    the relay publishes it from the database (`next_attempt_at`), so the job still runs.
     try:
         with transaction.atomic():
-            job.save()
+            store_original_key(job, data_key)
+            job.save(force_insert=True)
             record = record_biometric_consent(
                 consent,
                 subject_type=consent_subject_type,
                 subject_id=consent_subject_id or str(job.id),
                 job_id=job.id,
                 user=owner,
+                document=document,
             )
             record_event(
                 "photo.received",
@@ -164,20 +185,90 @@ def create_job(
                     "style": style.slug,
                 },
             )
-            transaction.on_commit(lambda: enqueue_generation(job))
-    except Exception:
-        # The job never existed: destroy what was written before the transaction.
-        storage.delete_object(key)
-        crypto.destroy_data_key(data_key)
+            # Queued in the outbox (this row); the broker gets it after commit, or the relay later.
+            record_event("job.queued", actor="system", object_type="portrait_job", object_id=str(job.id))
+            transaction.on_commit(lambda: publish_generation(job))
+    except BaseException as error:
+        # The job never existed: nothing of the transaction was kept; delete the object and
+        # drop the volatile key (which would otherwise end at its time-to-live).
+        _delete_quietly(key)
+        crypto.forget_unsaved_key(data_key)
+        if is_transient(error):
+            raise ServiceUnavailable("database") from error
         raise
     return CreatedJob(job=job, token=token)
 
 
-def enqueue_generation(job: PortraitJob) -> None:
+def store_original_key(job: PortraitJob, data_key: DataKey) -> None:
+    """Keep the original's data key with the job (inside create_job's transaction)."""
+    data_key.save(force_insert=True)
+    job.original_key = data_key
+
+
+def load_original_key(job: PortraitJob) -> bytes:
+    """The original's raw data key, for decrypting it in memory. Raises KeyDestroyed when gone."""
+    if job.original_key is None or job.original_deleted_at is not None:
+        raise crypto.KeyDestroyed(f"original of job {job.id} is gone")
+    return crypto.unwrap_data_key(job.original_key)
+
+
+def _delete_quietly(key: str) -> None:
+    # Best effort while already failing; the storage sweep removes whatever stays behind.
+    try:
+        storage.delete_object(key)
+    except Exception:
+        logger.warning("could not delete %s now; the storage sweep will", key)
+
+
+def check_disk_space() -> None:
+    """Refuse before accepting anything when a local folder the upload needs is nearly full.
+
+    Only the embedded default writes locally (SQLite, the filesystem broker, the ciphertext
+    folder); a full disk there must mean a clean "try again later", not a half-written upload.
+    """
+    minimum_bytes = settings.PROPORTRAIT_MIN_FREE_DISK_MB * 1024 * 1024
+    if minimum_bytes <= 0:
+        return
+    for folder in local_data_folders():
+        try:
+            free_bytes = shutil.disk_usage(folder).free
+        except OSError:
+            continue
+        if free_bytes < minimum_bytes:
+            logger.error(
+                "free disk space under %s MB at %s: refusing uploads", minimum_bytes // 2**20, folder
+            )
+            raise DiskSpaceLow()
+
+
+def local_data_folders() -> list[Path]:
+    folders: list[Path] = []
+    database = settings.DATABASES["default"]
+    if str(database["ENGINE"]).endswith("sqlite3"):
+        folders.append(Path(str(database["NAME"])).parent)
+    if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
+        folders.append(Path(settings.CELERY_BROKER_DIR))
+    location = getattr(storage.private_storage(), "location", None)
+    if location:
+        folders.append(Path(location))
+    return [folder for folder in folders if folder.exists()]
+
+
+def publish_generation(job: PortraitJob) -> bool:
+    """Hand the job's task to the broker. False (and logged) when the broker is unreachable:
+    the job stays in the outbox and the relay publishes it later."""
     from gpu_worker.tasks import generate_portraits
 
-    generate_portraits.apply_async(args=[str(job.id)], queue="gpu")
-    record_event("job.queued", actor="system", object_type="portrait_job", object_id=str(job.id))
+    try:
+        generate_portraits.apply_async(args=[str(job.id)], queue=settings.PROPORTRAIT_GENERATION_QUEUE)
+    except Exception as error:
+        if not (is_transient(error) or isinstance(error, KombuError)):
+            raise
+        logger.warning(
+            "job %s: broker unavailable (%s); the relay will publish it", job.id, type(error).__name__
+        )
+        return False
+    return True
 
 
 def _actor(owner: Any) -> str:
@@ -187,23 +278,88 @@ def _actor(owner: Any) -> str:
 # --- Worker side (called through portraits.gateway)
 
 
-def claim_job(job_id: str) -> PortraitJob | None:
-    """Move a queued job to processing; exactly one worker wins."""
+def claim_job(job_id: str, backend: str | None = None) -> PortraitJob | None:
+    """Move a queued (or retrying) job to processing; exactly one worker wins.
+
+    `backend` is the one this worker runs (its PROPORTRAIT_BACKEND): it is recorded on the
+    job, so what runs is what is stored and audited.
+    """
+    backend = backend or settings.PROPORTRAIT_BACKEND
     claimed = PortraitJob.objects.filter(
-        id=job_id, status=JobStatus.QUEUED, original_deleted_at__isnull=True
-    ).update(status=JobStatus.PROCESSING, started_at=timezone.now(), progress=1, stage="starting")
+        id=job_id, status__in=[JobStatus.QUEUED, JobStatus.RETRYING], original_deleted_at__isnull=True
+    ).update(
+        status=JobStatus.PROCESSING,
+        started_at=timezone.now(),
+        progress=1,
+        stage="starting",
+        backend=backend,
+        attempts=F("attempts") + 1,
+        next_attempt_at=None,
+    )
     if claimed != 1:
         return None
-    record_event("job.processing_started", actor="worker", object_type="portrait_job", object_id=job_id)
-    return PortraitJob.objects.select_related("original_key").get(id=job_id)
+    job = PortraitJob.objects.select_related("original_key").get(id=job_id)
+    record_event(
+        "job.processing_started",
+        actor="worker",
+        object_type="portrait_job",
+        object_id=job_id,
+        data={"backend": backend, "attempt": job.attempts},
+    )
+    return job
 
 
 def read_original(job: PortraitJob) -> bytes:
     """Decrypt the original in memory, for the generator only."""
-    if job.original_key is None or job.original_deleted_at is not None:
-        raise crypto.KeyDestroyed(f"original of job {job.id} is gone")
-    raw_key = crypto.unwrap_data_key(job.original_key)
+    raw_key = load_original_key(job)
     return crypto.decrypt(raw_key, storage.get_object(job.original_storage_key), str(job.id).encode())
+
+
+def retry_delay_seconds(attempt: int) -> int:
+    """Exponential backoff: base, 2x base, 4x base ... capped at two minutes."""
+    base = max(1, settings.PROPORTRAIT_RETRY_BACKOFF_SECONDS)
+    return int(min(120, base * 2 ** max(0, attempt - 1)))
+
+
+def original_deadline(job: PortraitJob) -> Any:
+    """When the sweeper destroys the job's original, whatever happens (limit minus one period)."""
+    return job.created_at + deadman_age()
+
+
+def defer_job(job_id: str, reason: str) -> int | None:
+    """A transient fault interrupted the job: put it back as "retrying", keeping its original.
+
+    Partial results are discarded. Returns the delay in seconds before the next attempt, or None
+    when that attempt could not start before the dead-man limit (the caller then fails the job).
+    """
+    job = PortraitJob.objects.filter(id=job_id).first()
+    if job is None or job.status != JobStatus.PROCESSING:
+        return None
+    delay = retry_delay_seconds(job.attempts)
+    now = timezone.now()
+    if now + timedelta(seconds=delay) >= original_deadline(job):
+        return None
+    # Should storage be down, the key is shredded all the same: the objects are unreadable and
+    # go with the job's erasure.
+    with contextlib.suppress(storage.StorageUnavailable):
+        discard_partial_results(job)
+    updated = PortraitJob.objects.filter(id=job_id, status=JobStatus.PROCESSING).update(
+        status=JobStatus.RETRYING,
+        stage="retrying",
+        progress=0,
+        results_key=None,
+        next_attempt_at=now + timedelta(seconds=delay),
+    )
+    if not updated:
+        return None
+    record_event(
+        "job.retry_scheduled",
+        actor="worker",
+        object_type="portrait_job",
+        object_id=job_id,
+        data={"reason": reason[:60], "attempt": job.attempts, "delay_seconds": delay},
+    )
+    return delay
 
 
 def job_style(job: PortraitJob) -> Style:
@@ -211,6 +367,7 @@ def job_style(job: PortraitJob) -> Style:
 
 
 def job_backend(job: PortraitJob) -> Backend:
+    """The backend the job runs on: the one recorded when this worker claimed it."""
     return Backend(job.backend)
 
 
@@ -255,7 +412,11 @@ def complete_job(job_id: str, result: GenerationResult) -> bool:
             )
         with transaction.atomic():
             updated = PortraitJob.objects.filter(id=job.id, status=JobStatus.PROCESSING).update(
-                status=JobStatus.DONE, progress=100, stage="done", finished_at=timezone.now()
+                status=JobStatus.DONE,
+                progress=100,
+                stage="done",
+                finished_at=timezone.now(),
+                backend=result.backend.value,
             )
             if updated != 1:
                 raise _JobGone()
@@ -288,20 +449,19 @@ def discard_partial_results(job: PortraitJob) -> int:
     """Delete every object under the job's results prefix and shred its results key.
 
     For results that were never published (storing failed, or the job ended meanwhile);
-    returns the number of objects deleted.
+    returns the number of objects deleted. The key is shredded first: when storage itself is
+    what failed, deleting the objects fails too, and they must be unreadable all the same.
     """
-    deleted = storage.delete_prefix(f"results/{job.id}/")
     job.refresh_from_db(fields=["results_key"])
     if job.results_key is not None:
         crypto.destroy_data_key(job.results_key)
-    return deleted
+    return storage.delete_prefix(f"results/{job.id}/")
 
 
 def fail_job(job_id: str, code: str, message: str) -> None:
-    updated = PortraitJob.objects.filter(
-        id=job_id, status__in=[JobStatus.QUEUED, JobStatus.PROCESSING]
-    ).update(
+    updated = PortraitJob.objects.filter(id=job_id, status__in=WAITING_STATUSES).update(
         status=JobStatus.FAILED,
+        next_attempt_at=None,
         error_code=code,
         error_message=message[:300],
         finished_at=timezone.now(),
@@ -318,16 +478,25 @@ def fail_job(job_id: str, code: str, message: str) -> None:
 
 
 def destroy_original(job: PortraitJob, *, reason: str = "job_ended") -> bool:
-    """Delete the encrypted original and wipe its data key (crypto-shredding). Idempotent.
+    """Wipe the original's data key (crypto-shredding) and delete the encrypted object. Idempotent.
 
-    Returns True when this call destroyed something.
+    The key goes first: from then on no copy of the object can be read. Should storage be down,
+    the object's deletion is left to the storage sweep (`portraits.sweeper`), which deletes
+    every object under `originals/` whose job is marked destroyed. Returns True when this call
+    destroyed something.
     """
     job.refresh_from_db(fields=["original_storage_key", "original_key", "original_deleted_at"])
-    deleted_object = storage.delete_object(job.original_storage_key) if job.original_storage_key else False
     shredded = crypto.destroy_data_key(job.original_key) if job.original_key is not None else False
+    try:
+        deleted_object = (
+            storage.delete_object(job.original_storage_key) if job.original_storage_key else False
+        )
+    except storage.StorageUnavailable:
+        logger.warning("job %s: original object not deleted now (storage down); the sweep will", job.id)
+        deleted_object = False
     now = timezone.now()
     marked = PortraitJob.objects.filter(id=job.id, original_deleted_at__isnull=True).update(
-        original_deleted_at=now
+        original_deleted_at=now, next_attempt_at=None
     )
     if marked or deleted_object or shredded:
         record_event(
@@ -347,39 +516,52 @@ def destroy_original(job: PortraitJob, *, reason: str = "job_ended") -> bool:
     return bool(marked or deleted_object or shredded)
 
 
+def deadman_age() -> timedelta:
+    """How old an original may get before a sweep destroys it: the limit minus one sweep period,
+    so that even an original created just after a sweep never outlives the limit."""
+    limit = timedelta(minutes=settings.PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES)
+    return limit - timedelta(seconds=settings.PROPORTRAIT_SWEEP_SECONDS)
+
+
 def destroy_stale_originals(now: Any = None) -> int:
     """The dead-man sweeper: destroy every original older than the limit, whatever its job's state.
 
-    A job still queued or processing at that point has lost its worker: it is failed, not
-    retried, and anything it had started to store is destroyed with its key. Returns the number
-    of originals and orphaned keys destroyed.
+    A job still waiting (queued, processing, retrying) at that point has run out of time: it is
+    failed, and anything it had started to store is destroyed with its key. Keys that no job
+    points at are shredded too. Returns the number of originals and orphaned keys destroyed.
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(minutes=settings.PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES)
+    cutoff = now - deadman_age()
     timed_out = "Processing took too long and was stopped. Your photo was deleted; please try again."
     destroyed = 0
     stale = PortraitJob.objects.filter(created_at__lt=cutoff).filter(
-        Q(original_deleted_at__isnull=True) | Q(status__in=[JobStatus.QUEUED, JobStatus.PROCESSING])
+        Q(original_deleted_at__isnull=True) | Q(status__in=WAITING_STATUSES)
     )
     for job in stale.iterator():
-        was_running = job.status in {JobStatus.QUEUED, JobStatus.PROCESSING}
+        was_running = job.status in WAITING_STATUSES
         fail_job(str(job.id), ErrorCode.GENERATION_FAILED.value, timed_out)
         destroyed += destroy_original(job, reason="deadman_sweeper")
         if was_running:
             discard_partial_results(job)
-    # Keys whose job never pointed at them (a crash between creating the key and saving the job).
-    referenced = PortraitJob.objects.filter(Q(original_key__isnull=False) | Q(results_key__isnull=False))
-    orphans = (
-        DataKey.objects.filter(
-            purpose__in=[DataKeyPurpose.ORIGINAL, DataKeyPurpose.RESULTS],
-            destroyed_at__isnull=True,
-            created_at__lt=cutoff,
-        )
-        .exclude(id__in=referenced.values("original_key"))
-        .exclude(id__in=referenced.values("results_key"))
-    )
+    return destroyed + shred_orphaned_keys(cutoff)
+
+
+def shred_orphaned_keys(cutoff: Any) -> int:
+    """Shred original and results keys older than `cutoff` that no job points at.
+
+    `NOT EXISTS`, not `NOT IN (subquery)`: the jobs' key columns hold NULLs (every job without
+    results), and `x NOT IN (..., NULL)` is never true in SQL, so no key would ever match.
+    """
+    points_at_key = PortraitJob.objects.filter(Q(original_key=OuterRef("pk")) | Q(results_key=OuterRef("pk")))
+    orphans = DataKey.objects.filter(
+        purpose__in=[DataKeyPurpose.ORIGINAL, DataKeyPurpose.RESULTS],
+        destroyed_at__isnull=True,
+        created_at__lt=cutoff,
+    ).filter(~Exists(points_at_key))
+    shredded = 0
     for data_key in orphans:
-        crypto.destroy_data_key(data_key)
+        if not crypto.destroy_data_key(data_key):
+            continue
         record_event(
             "data_key.orphan_shredded",
             actor="system",
@@ -387,8 +569,8 @@ def destroy_stale_originals(now: Any = None) -> int:
             object_id=str(data_key.id),
             data={"purpose": data_key.purpose},
         )
-        destroyed += 1
-    return destroyed
+        shredded += 1
+    return shredded
 
 
 # --- Results: reading, signed URLs, erasure
@@ -495,7 +677,7 @@ def purge_expired_results(now: Any = None) -> int:
     expired = PortraitJob.objects.filter(expires_at__lte=now).exclude(status=JobStatus.DELETED)
     count = 0
     for job in expired.iterator():
-        if job.status in {JobStatus.QUEUED, JobStatus.PROCESSING}:
+        if job.status in WAITING_STATUSES:
             continue  # the sweeper ends those first
         erase_job(job, reason="retention_expired", actor="system:purge")
         count += 1

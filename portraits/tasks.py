@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from portraits import services
+from portraits import services, sweeper
 
 
 @shared_task(name="portraits.destroy_stale_originals", ignore_result=True)
 def destroy_stale_originals() -> int:
-    return services.destroy_stale_originals()
+    # The same round every process's timer runs; beat adds one more runner, not a dependency.
+    report = sweeper.run_deadman_round()
+    return report.originals_destroyed + report.orphan_objects_deleted
 
 
 @shared_task(name="portraits.purge_expired_results", ignore_result=True)

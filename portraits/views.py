@@ -18,6 +18,7 @@ from portraits.api import JOB_REJECTIONS, create_job_from_request, job_payload, 
 from portraits.forms import UploadForm
 from portraits.payments.services import full_resolution_unlocked, purchase_panel
 from proportrait.http import client_ip
+from proportrait.outage import ServiceUnavailable
 
 EXAMPLES = [
     ("corporate-grey", "Corporate grey"),
@@ -41,6 +42,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     document = current_document(ConsentKind.BIOMETRIC)
     error: dict[str, str] | None = None
     status = 200
+    retry_after = ""
     if request.method == "POST":
         form = UploadForm(request.POST)
         if form.is_valid():
@@ -56,6 +58,8 @@ def upload(request: HttpRequest) -> HttpResponse:
                     exc, missing_photo_message="Please choose a photo to upload."
                 )
                 error = {"code": code, "message": message}
+                if isinstance(exc, ServiceUnavailable):
+                    retry_after = str(exc.retry_after_seconds)
             else:
                 remember_job(request, created.job)
                 return redirect("portraits:job", job_id=created.job.id)
@@ -75,7 +79,10 @@ def upload(request: HttpRequest) -> HttpResponse:
         "retention_hours": settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS,
         "deadman_minutes": settings.PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES,
     }
-    return render(request, "portraits/upload.html", context, status=status)
+    response = render(request, "portraits/upload.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = retry_after
+    return response
 
 
 @never_cache

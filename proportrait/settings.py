@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: a database, storage or broker outage in a view becomes a clean 503.
+    "proportrait.outage.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "proportrait.urls"
@@ -95,6 +97,16 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'proportrait.sqlite3'}"), BASE_DIR
     ),
 }
+if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
+    # WAL: readers never wait for the writer, and one fsync per commit at most (synchronous=NORMAL
+    # is durable across application crashes; a power loss can lose the last commits, never
+    # corrupt the file). Connections stay open: opening one re-runs these pragmas.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["init_command"] = (  # type: ignore[index]
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if env_str("PROPORTRAIT_TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("PROPORTRAIT_TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -166,6 +178,21 @@ PROPORTRAIT_BACKEND = env_str("PROPORTRAIT_BACKEND", "studio")
 PROPORTRAIT_DIFFUSION_MODEL = env_str("PROPORTRAIT_DIFFUSION_MODEL")
 PROPORTRAIT_PORTRAITS_PER_JOB = env_int("PROPORTRAIT_PORTRAITS_PER_JOB", 4)
 PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES = env_int("PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES", 15)
+# The dead-man round (stale originals, orphaned objects, the outbox relay) runs this often in a
+# timer inside every web and worker process, without the broker; originals are destroyed once
+# older than the limit minus this period, so none outlives the limit.
+PROPORTRAIT_SWEEP_SECONDS = env_int("PROPORTRAIT_SWEEP_SECONDS", 30)
+PROPORTRAIT_DEADMAN_TIMER = env_bool("PROPORTRAIT_DEADMAN_TIMER", True)
+if not 0 <= PROPORTRAIT_SWEEP_SECONDS < PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES * 60 / 2:
+    raise ImproperlyConfigured("PROPORTRAIT_SWEEP_SECONDS must be under half the dead-man limit.")
+# A job whose task has not started this long after it was (re)published is published again.
+PROPORTRAIT_REPUBLISH_SECONDS = env_int("PROPORTRAIT_REPUBLISH_SECONDS", 60)
+# First delay after a transient fault; doubles per attempt (capped at 2 minutes), within the limit.
+PROPORTRAIT_RETRY_BACKOFF_SECONDS = env_int("PROPORTRAIT_RETRY_BACKOFF_SECONDS", 5)
+# Embedded default: uploads are refused (503 `disk_space_low`) when a local data folder has less.
+PROPORTRAIT_MIN_FREE_DISK_MB = env_int("PROPORTRAIT_MIN_FREE_DISK_MB", 200)
+# The queue generation tasks go to; whichever worker consumes it decides (and records) the backend.
+PROPORTRAIT_GENERATION_QUEUE = env_str("PROPORTRAIT_GENERATION_QUEUE", "gpu")
 PROPORTRAIT_ANONYMOUS_RETENTION_HOURS = env_int("PROPORTRAIT_ANONYMOUS_RETENTION_HOURS", 24)
 PROPORTRAIT_ACCOUNT_RETENTION_DAYS = env_int("PROPORTRAIT_ACCOUNT_RETENTION_DAYS", 90)
 PROPORTRAIT_SIGNED_URL_SECONDS = env_int("PROPORTRAIT_SIGNED_URL_SECONDS", 300)
@@ -217,31 +244,48 @@ PROPORTRAIT_KEYSTORE_SOCKET = Path(
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 CELERY_BROKER_DIR = Path(env_str("PROPORTRAIT_BROKER_DIR", str(VAR_DIR / "broker")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _folder in ("queue", "processed", "control"):
+    for _folder in ("queue", "processed", "control", "quarantine"):
         (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "control_folder": str(CELERY_BROKER_DIR / "control"),
+        # Unreadable messages (a 0-byte file after a full disk) are moved here, never re-read.
+        "quarantine_folder": str(CELERY_BROKER_DIR / "quarantine"),
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # An unreachable broker fails a publish within seconds; the outbox relay retries it.
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = False  # a killed job is failed by the sweeper, never re-run blindly
+# A worker lost before claiming lets the message go back to the queue; a job it had already
+# claimed is not run twice (claim_job lets one worker win) and the sweeper ends it.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"gpu_worker.*": {"queue": "gpu"}}
+CELERY_TASK_ROUTES = {"gpu_worker.*": {"queue": PROPORTRAIT_GENERATION_QUEUE}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "destroy-stale-originals": {
         "task": "portraits.destroy_stale_originals",
-        "schedule": timedelta(minutes=1),
+        "schedule": timedelta(seconds=max(PROPORTRAIT_SWEEP_SECONDS, 10)),
     },
     "purge-expired-results": {"task": "portraits.purge_expired_results", "schedule": timedelta(minutes=5)},
     "compliance-daily": {"task": "compliance.run_daily_housekeeping", "schedule": crontab(minute=7, hour=3)},

@@ -1,5 +1,6 @@
 """Run the embedded default on one machine: the key holder, web server, Celery worker (queues
-gpu and default) and the scheduler, together. Ctrl-C stops all of them.
+gpu and default) and the scheduler, together. Ctrl-C stops all of them; a process that crashes
+is restarted on its own (with backoff) while the others keep running.
 
 SQLite, the local ciphertext store, a broker without a server (kombu's filesystem transport)
 and the studio backend, all under ./var. Secrets are generated once into var/secrets.env
@@ -9,12 +10,14 @@ and the studio backend, all under ./var. Secrets are generated once into var/sec
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,57 +95,111 @@ def main() -> int:
             "INFO",
         ],
     }
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    socket_path: Path | None = None
     if not env.get("PROPORTRAIT_KEYSTORE_URL", env.get("REDIS_URL")):
-        # Originals' data keys live only in this process's memory (never on disk); it starts
-        # first so that web and worker find it.
+        # Originals' data keys live only in the key holder's memory (never on disk); it starts
+        # first so that web and worker find it, and is supervised like the others.
         socket_path = Path(env.get("PROPORTRAIT_KEYSTORE_SOCKET", var_dir / "keyholder" / "keys.sock"))
         holder = [python, "-m", "portraits.keystore", "serve", "--socket", str(socket_path)]
-        processes["keyholder"] = subprocess.Popen(holder, cwd=REPO, env=env, start_new_session=True)
+        commands = {"keyholder": holder, **commands}
+    supervisor = Supervisor(commands, cwd=REPO, env=env)
+    if socket_path is not None:
+        keyholder = supervisor.services["keyholder"]
+        supervisor.start(keyholder)
         deadline = time.monotonic() + 10
         while not socket_path.exists() and time.monotonic() < deadline:
-            if processes["keyholder"].poll() is not None:
-                # Another holder already serves this folder (one a process started on demand).
-                del processes["keyholder"]
-                break
+            if keyholder.process is not None and keyholder.process.poll() is not None:
+                break  # another holder already serves this folder; the supervisor retries later
             time.sleep(0.05)
-    processes.update(
-        {
-            name: subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
-            for name, command in commands.items()
-        }
-    )
+    supervisor.start_all()
     print(
         f"run: ProPortrait is at http://{host}:{port}/  (mail is written to {var_dir / 'mail'}); "
         "Ctrl-C stops everything"
     )
 
-    def stop(*_: object) -> None:
-        for process in processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-
     # Ctrl-C arrives as KeyboardInterrupt; a service manager's SIGTERM or a closed terminal's
     # SIGHUP stop everything the same way.
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(stop_signal, lambda *_: (stop(), sys.exit(0)))
+        signal.signal(stop_signal, lambda *_: (supervisor.stop_all(), sys.exit(0)))
     try:
-        while all(process.poll() is None for process in processes.values()):
+        while True:
+            supervisor.check()
             time.sleep(0.5)
-        failed = [name for name, process in processes.items() if process.poll() is not None]
-        print(f"run: {', '.join(failed)} stopped; stopping the rest", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("\nrun: stopping")
         return 0
     finally:
-        stop()
+        supervisor.stop_all()
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    crashes: int = 0
+    restart_at: float | None = None
+    started_at: float = 0.0
+
+
+class Supervisor:
+    """Keeps each process running on its own: one that exits is restarted (with backoff), and the
+    others go on. A crashed worker restarts the worker, never the whole product; the dead-man
+    timers in the web processes keep destroying originals meanwhile."""
+
+    backoff_seconds = (1, 2, 5, 10, 30)
+    stable_after_seconds = 60.0  # running this long resets the backoff
+
+    def __init__(self, commands: dict[str, list[str]], *, cwd: Path, env: dict[str, str]) -> None:
+        self.services = {name: Service(name, command) for name, command in commands.items()}
+        self.cwd = cwd
+        self.env = env
+
+    def start(self, service: Service) -> None:
+        service.process = subprocess.Popen(
+            service.command, cwd=self.cwd, env=self.env, start_new_session=True
+        )
+        service.started_at = time.monotonic()
+        service.restart_at = None
+
+    def start_all(self) -> None:
+        """Start every process not already running."""
+        for service in self.services.values():
+            if service.process is None or service.process.poll() is not None:
+                self.start(service)
+
+    def check(self) -> None:
+        """Restart every process that exited, once its backoff has passed."""
+        now = time.monotonic()
+        for service in self.services.values():
+            process = service.process
+            if process is not None and process.poll() is None:
+                if now - service.started_at > self.stable_after_seconds:
+                    service.crashes = 0
+                continue
+            if service.restart_at is None:
+                delay = self.backoff_seconds[min(service.crashes, len(self.backoff_seconds) - 1)]
+                service.crashes += 1
+                service.restart_at = now + delay
+                code = process.returncode if process is not None else None
+                print(f"run: {service.name} exited ({code}); restarting it in {delay}s", file=sys.stderr)
+            elif now >= service.restart_at:
+                self.start(service)
+
+    def stop_all(self, timeout_seconds: float = 15.0) -> None:
+        running = [
+            s.process for s in self.services.values() if s.process is not None and s.process.poll() is None
+        ]
+        for process in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_seconds
+        for process in running:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ def test_it_refuses_uploads_and_stores_nothing_when_the_key_store_is_unreachable
     settings.PROPORTRAIT_KEYSTORE_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     response = upload(api_client, consent_fields)
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "temporarily_unavailable"
+    assert response.json()["error"]["code"] == "service_unavailable"
     page = client.post(
         "/try/",
         {**consent_fields, "photo": SimpleUploadedFile(photos.UPLOAD_FILENAME, photos.face_jpeg())},

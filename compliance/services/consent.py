@@ -106,9 +106,12 @@ class ConsentAct:
     user_agent: str = ""
 
 
-def check_biometric_consent(act: ConsentAct) -> ConsentDocument:
-    """Validate the act against the current biometric document; raise ConsentError with a plain message."""
-    document = current_document(ConsentKind.BIOMETRIC)
+def check_biometric_consent(act: ConsentAct, document: ConsentDocument | None = None) -> ConsentDocument:
+    """Validate the act against the current biometric document; raise ConsentError with a plain message.
+
+    `document` is the current document when the caller has just loaded it (one query per upload).
+    """
+    document = document or current_document(ConsentKind.BIOMETRIC)
     if not act.checked:
         raise ConsentError("Please tick the box to give your explicit consent to process your photo.")
     name = (act.signature_name or "").strip()
@@ -130,9 +133,13 @@ def record_biometric_consent(
     job_id: Any = None,
     user: Any = None,
     organisation: Any = None,
+    document: ConsentDocument | None = None,
 ) -> ConsentRecord:
-    """Check and record one explicit biometric consent. Raises ConsentError when the act is not valid."""
-    document = check_biometric_consent(act)
+    """Check and record one explicit biometric consent. Raises ConsentError when the act is not valid.
+
+    `document`: the current document, when the caller already checked the act against it.
+    """
+    document = check_biometric_consent(act, document)
     with transaction.atomic():
         record = ConsentRecord.objects.create(
             action=ConsentAction.GIVEN,

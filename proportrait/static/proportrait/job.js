@@ -40,6 +40,7 @@
     bar.value = job.progress;
     bar.textContent = job.progress + "%";
     if (job.status === "queued") text.textContent = "Waiting for the generator…";
+    if (job.status === "retrying") text.textContent = "A service was briefly unavailable. Trying again shortly…";
     if (job.status === "processing") text.textContent = (stageNames[job.stage] || "Working") + "… " + job.progress + "%";
     if (job.original_deleted_at) {
       var when = new Date(job.original_deleted_at);
@@ -55,7 +56,7 @@
       show("error-panel", true);
     }
     if (job.status === "deleted") { show("progress-panel", false); show("deleted-panel", true); }
-    return job.status === "queued" || job.status === "processing";
+    return job.status === "queued" || job.status === "processing" || job.status === "retrying";
   }
 
   function poll(delay) {
@@ -68,6 +69,6 @@
       .catch(function () { setTimeout(function () { poll(2000); }, 2000); });
   }
 
-  if (status === "queued" || status === "processing") poll(400);
+  if (status === "queued" || status === "processing" || status === "retrying") poll(400);
   else if (status !== "deleted" && !document.getElementById("original-state").textContent.match(/destroyed at/)) poll(500);
 })();
