@@ -38,7 +38,8 @@ BUILTIN_STYLES: dict[str, Style] = {
             slug="studio-white",
             name="Studio white",
             description="Bright, clean high-key portrait on white, for directories and ID badges.",
-            backdrop_colours=("#f7f7f5", "#e6edf5", "#f4ebdf", "#dcdfe4"),  # white, cool, ivory, pale grey
+            # All four are studio white (>= 245 at the frame's edges): neutral, cool, warm, soft.
+            backdrop_colours=("#ffffff", "#f6f9fd", "#fdf8f1", "#f9f9f9"),
             prompt=(
                 "high-key professional portrait, pure white seamless studio background, "
                 "bright soft even lighting, clean, crisp, business casual"
