@@ -257,6 +257,20 @@ def photo_too_small_message(min_long_side: int = MIN_OUTPUT_LONG_SIDE) -> str:
     )
 
 
+def size_note(width: int, height: int, style: Style) -> str | None:
+    """What to tell the person when their portraits are smaller than the style's size (the
+    photo held too few pixels); None when they are full size."""
+    full_width, full_height = output_size(style)
+    if width >= full_width and height >= full_height:
+        return None
+    return (
+        f"These portraits are {width} x {height} pixels, smaller than the usual "
+        f"{full_width} x {full_height}: your photo has too few pixels around your head and "
+        "shoulders for a sharp larger portrait, and we do not enlarge photos beyond what they "
+        "hold. For full size, upload a larger or less cropped photo."
+    )
+
+
 def min_photo_size(style: Style) -> tuple[int, int]:
     """(width, height) below which no framing of any photo can reach MIN_OUTPUT_LONG_SIDE.
 

@@ -269,6 +269,8 @@ class StudioRenderer:
             self.settings.shadow_strength * (0.35 if high_key else 1.0) * rng.uniform(0.8, 1.2)
         )
         backdrop *= (1.0 - shadow)[..., None]
+        if high_key:  # a trace of shadow near the person; the paper stays white
+            np.maximum(backdrop, HIGH_KEY_FLOOR, out=backdrop)
         light = _key_light(framing, analysis, plan)
         lut = _grade_lut(style, rng)
 
@@ -393,7 +395,7 @@ def _key_light(framing: Framing, analysis: FaceAnalysis, plan: VariantPlan) -> n
     face_width = max(1.0, (analysis.face_box[2] - analysis.face_box[0]) * framing.scale)
     xs = (np.arange(small_w, dtype=np.float32) + 0.5) * (width / small_w)
     ys = (np.arange(small_h, dtype=np.float32) + 0.5) * (height / small_h)
-    across = np.tanh(plan.light_side * (centre_x - xs) / face_width)[None, :]
+    across = np.tanh(plan.light_side * (xs - centre_x) / face_width)[None, :]
     down = np.clip((ys - centre_y) / (4.0 * face_width), 0.0, 1.0)[:, None]
     gain = 1.0 + plan.light_ratio * 0.5 * across - 0.08 * down
     return cv2.resize(gain.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
