@@ -420,7 +420,14 @@ def _composite(
     return cv2.LUT(frame, lut)
 
 
-def estimate_matte(colour: np.ndarray, person: np.ndarray, face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def estimate_matte(
+    colour: np.ndarray,
+    person: np.ndarray,
+    face: np.ndarray,
+    band_fraction: float = 0.012,
+    separation_scale: float = 0.03,
+    regularise_eps: float = 1e-4,
+) -> tuple[np.ndarray, np.ndarray]:
     """Alpha matte and decontaminated colour from a coarse segmentation (trimap-band matting).
 
     1. Trimap: the segmentation's 0.5 contour widened to a band of ~1.2% of the height each
@@ -442,7 +449,7 @@ def estimate_matte(colour: np.ndarray, person: np.ndarray, face: np.ndarray) -> 
         (alpha HxW float32, colour HxWx3 float32 with the band decontaminated).
     """
     height, width = person.shape
-    band = max(3, round(0.012 * height))
+    band = max(3, round(band_fraction * height))
     # The trimap and the colour models at quarter resolution: both are smooth at that scale
     # (the segmentation came from a 256 px model), and full-size morphology would cost more
     # than all the rest of the matte.
@@ -474,7 +481,7 @@ def estimate_matte(colour: np.ndarray, person: np.ndarray, face: np.ndarray) -> 
     direction = fore - back
     separation = (direction * direction).sum(axis=1)
     projected = np.clip(((pixel - back) * direction).sum(axis=1) / (separation + 1e-4), 0.0, 1.0)
-    confidence = np.clip(separation / 0.03, 0.0, 1.0)
+    confidence = np.clip(separation / separation_scale, 0.0, 1.0)
     estimate = confidence * projected + (1.0 - confidence) * person[rows, cols]
 
     alpha = sure_fg.astype(np.float32)
@@ -484,7 +491,7 @@ def estimate_matte(colour: np.ndarray, person: np.ndarray, face: np.ndarray) -> 
     # fraction of its cost (no per-pixel 3x3 covariance).
     mean_direction = np.abs(direction).mean(axis=0) + 1e-3
     guide = colour @ (mean_direction / mean_direction.sum()).astype(np.float32)
-    alpha = np.clip(cv2.ximgproc.guidedFilter(guide, alpha, max(2, band // 2), 1e-4), 0.0, 1.0)
+    alpha = np.clip(cv2.ximgproc.guidedFilter(guide, alpha, max(2, band // 2), regularise_eps), 0.0, 1.0)
     alpha[sure_fg > 0] = 1.0
     alpha[sure_bg > 0] = 0.0
     alpha = np.maximum(alpha, face_core)
