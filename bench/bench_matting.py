@@ -83,9 +83,8 @@ def main() -> None:
     count = len(matting_cases.BACKGROUNDS)
     for method, values in totals.items():
         sad, mse, dark, white, ms = (value / count for value in values)
-        print(
-            f"| **mean** | **{method}** | **{sad:.1f}** | **{mse:.2f}** | **{dark:.1f}** | **{white:.1f}** | {ms:.0f} |"
-        )
+        cells = f"**{sad:.1f}** | **{mse:.2f}** | **{dark:.1f}** | **{white:.1f}** | {ms:.0f}"
+        print(f"| **mean** | **{method}** | {cells} |")
 
 
 if __name__ == "__main__":

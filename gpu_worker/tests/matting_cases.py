@@ -52,17 +52,17 @@ def _true_alpha() -> np.ndarray:
         0,
         0,
         360,
-        1.0,
+        (1.0,),
         -1,
         cv2.LINE_AA,
     )
     cv2.rectangle(
-        alpha, (round(150 * scale), round(220 * scale)), (round(235 * scale), round(300 * scale)), 1.0, -1
+        alpha, (round(150 * scale), round(220 * scale)), (round(235 * scale), round(300 * scale)), (1.0,), -1
     )
     body = (np.array([[20, 512], [40, 330], [110, 270], [290, 270], [360, 330], [400, 512]]) * scale).astype(
         np.int32
     )
-    cv2.fillPoly(alpha, [body], 1.0, cv2.LINE_AA)
+    cv2.fillPoly(alpha, [body], (1.0,), cv2.LINE_AA)
     rng = np.random.default_rng(11)
     strands = np.zeros_like(alpha)
     centre = np.array([190 * scale, 150 * scale])
@@ -76,7 +76,7 @@ def _true_alpha() -> np.ndarray:
             direction = angle + bend * t
             points.append(start + t * length * np.array([np.cos(direction), np.sin(direction)]))
         opacity = float(rng.uniform(0.4, 1.0))
-        cv2.polylines(strands, [np.array(points, np.int32)], False, opacity, 1, cv2.LINE_AA)
+        cv2.polylines(strands, [np.array(points, np.int32)], False, (opacity,), 1, cv2.LINE_AA)
     return np.clip(np.maximum(alpha, strands), 0.0, 1.0)
 
 
@@ -103,7 +103,7 @@ def case(background: str) -> MattingCase:
         0,
         0,
         360,
-        1.0,
+        (1.0,),
         -1,
     )
     return MattingCase(background, image.astype(np.float32), alpha, foreground, _coarse(alpha), face)
