@@ -257,6 +257,19 @@ def photo_too_small_message(min_long_side: int = MIN_OUTPUT_LONG_SIDE) -> str:
     )
 
 
+# A head-and-shoulders frame covers at most ~60% of a typical photo's long side, so a photo
+# decoded at 1.6x the output's long side keeps every pixel the frame can use. Capped: above it
+# the cost of analysis grows faster than the detail it can add.
+WORKING_PER_OUTPUT = 1.6
+MAX_WORKING_LONG_SIDE = 4096
+
+
+def working_long_side_for(style: Style, default: int) -> int:
+    """Long side to decode the photo to for `style`: `default`, or more for large outputs
+    (a 2048 px portrait needs more than a 2048 px photo's head-and-shoulders crop holds)."""
+    return int(min(MAX_WORKING_LONG_SIDE, max(default, np.ceil(style.output_long_side * WORKING_PER_OUTPUT))))
+
+
 def size_note(width: int, height: int, style: Style) -> str | None:
     """What to tell the person when their portraits are smaller than the style's size (the
     photo held too few pixels); None when they are full size."""

@@ -100,7 +100,8 @@ class StudioSettings:
     grain: float = 1.2 / 255.0  # film grain, unifies subject and backdrop
     # Fade over which a body cut by the photo's edge inside the frame ends (fraction of width).
     cut_fade: float = 0.10
-    # Master layers are capped at this many pixels (the cost of the matte grows with them).
+    # Master layers are capped at this many pixels, or 1.4x the output's if that is more (the
+    # cost of the matte grows with them; beyond that they add no detail the output can show).
     master_max_pixels: int = 1_600_000
 
 
@@ -207,7 +208,9 @@ class StudioRenderer:
         if x1 - x0 < 8 or y1 - y0 < 8:  # the frames miss the photo: nothing but backdrop
             x0, y0, x1, y1 = 0, 0, photo_w, photo_h
         scale = min(1.0, max(framing.scale for framing in framings))
-        scale = min(scale, float(np.sqrt(self.settings.master_max_pixels / ((x1 - x0) * (y1 - y0)))))
+        output_pixels = framings[0].output_width * framings[0].output_height
+        max_pixels = max(self.settings.master_max_pixels, 1.4 * output_pixels)
+        scale = min(scale, float(np.sqrt(max_pixels / ((x1 - x0) * (y1 - y0)))))
         size = (max(8, round((x1 - x0) * scale)), max(8, round((y1 - y0) * scale)))
 
         def crop(image: np.ndarray) -> np.ndarray:

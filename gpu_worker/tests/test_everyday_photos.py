@@ -6,6 +6,7 @@ crops, a busy room, 12 MP) and every variant:
 - the subject is one connected region, around the face;
 - outside the subject's matte the output is exactly the painted backdrop;
 - where the photo has no data, there is only backdrop (nothing copied in);
+- no frame enlarges the photo more than MAX_UPSCALE;
 - the known not-subject parts (other people, objects beside the person) are not in it.
 """
 
@@ -20,6 +21,7 @@ import pytest
 from gpu_worker.analysis import FaceAnalysis, analyse_face
 from gpu_worker.backends.studio import StudioRenderer, VariantLayers
 from gpu_worker.errors import InputError
+from gpu_worker.framing import MAX_UPSCALE
 from gpu_worker.styles import get_style
 from gpu_worker.tests import checks, everyday
 
@@ -55,6 +57,12 @@ def _render(name: str) -> Rendered:
 def test_it_never_stretches_or_replicates_pixels(name: str) -> None:
     for layer in _render(name).layers:
         assert checks.streak_fraction(layer.frame) < MAX_STREAK_FRACTION, layer.plan
+
+
+@pytest.mark.parametrize("name", MADE)
+def test_it_never_enlarges_the_photo_past_the_documented_limit(name: str) -> None:
+    for layer in _render(name).layers:
+        assert layer.framing.scale <= MAX_UPSCALE + 1e-9, layer.plan
 
 
 @pytest.mark.parametrize("name", MADE)
