@@ -70,6 +70,10 @@ def _astronaut_matte() -> np.ndarray:
     matte = analyse_face(astronaut()).person_mask.copy()
     matte[:, 400:] = 0.0  # the helmet on the table
     matte[:, :30] = 0.0  # the flag
+    # Her body runs on to the bottom of the photo, as a person's does (the analysis ends it
+    # where her hands and the helmet widen it; a pasted torso must not end in a straight line).
+    for row in range(340, matte.shape[0]):
+        matte[row] = np.maximum(matte[row], matte[row - 1])
     return cv2.GaussianBlur(np.where(matte > 0.5, 1.0, 0.0).astype(np.float32), (0, 0), 1.5)
 
 
