@@ -311,6 +311,7 @@ def compute_framing(
     size: tuple[int, int] | None = None,
     cut: CutEdges | None = None,
     max_scale: float | None = None,
+    off_centre: float = 0.0,
 ) -> Framing:
     """Framing of the analysed face for `style`'s aspect, `crop` and output `size`.
 
@@ -330,10 +331,12 @@ def compute_framing(
         scale = min(scale, max(max_scale, _head_and_shoulders_scale(analysis, style, height)))
     # Centre horizontally on the face axis (between the eyes and the chin, robust to a tilt).
     centre_x = (eye_x + analysis.chin[0]) / 2.0
-    shift = 0.0
+    wanted = float(np.clip(off_centre, -MAX_OFF_CENTRE, MAX_OFF_CENTRE))
+    # The frame moves the other way to put the face off the centre line.
+    shift = -wanted * width / scale
     if cut is not None and (cut.left or cut.right or cut.bottom):
         scale, shift = _keep_cuts_outside(
-            analysis, cut, scale, centre_x, eye_y, width, height, head_height, max_scale
+            analysis, cut, scale, centre_x, eye_y, width, height, head_height, max_scale, wanted
         )
     offset_x = centre_x + shift - (width / 2.0) / scale
     offset_y = eye_y - (EYE_LINE * height) / scale
@@ -358,6 +361,7 @@ def _keep_cuts_outside(
     height: int,
     head_height: float,
     limit: float | None,
+    wanted: float,
 ) -> tuple[float, float]:
     """The smallest zoom (>= `scale`) and horizontal shift that keep the cut edges outside."""
     max_scale = MAX_RESCUE_HEAD_FRACTION * height / head_height
@@ -376,8 +380,8 @@ def _keep_cuts_outside(
             hi = min(hi, analysis.width - centre_x - half)
         body_bottom = analysis.height if analysis.body_end_y is None else analysis.body_end_y
         bottom_ok = not cut.bottom or eye_y + (1.0 - EYE_LINE) * height / candidate <= body_bottom + 0.5
+        preferred = -wanted * width / candidate
         if lo <= hi and bottom_ok:
-            shift = float(np.clip(0.0, lo, hi))
-            return float(candidate), shift
-        best = (float(candidate), float(np.clip(0.0, min(lo, hi), max(lo, hi))))
+            return float(candidate), float(np.clip(preferred, lo, hi))
+        best = (float(candidate), float(np.clip(preferred, min(lo, hi), max(lo, hi))))
     return best

@@ -66,25 +66,29 @@ class VariantPlan:
         light_side: -1 key light from the frame's left, +1 from its right.
         light_ratio: brightness difference between the lit and the shadow side of the subject.
         tone: index into the style's backdrop colours.
+        off_centre: where the face sits across the frame (fraction of its width, + right):
+            off-centre crops leave room on the side the face turns to, and keep crops apart
+            when a small photo leaves no room to zoom.
     """
 
     crop: Crop
     light_side: float
     light_ratio: float
     tone: int
+    off_centre: float = 0.0
 
 
 # Four (and up to eight) distinct portraits: every pair differs in at least two of crop, light
 # side and backdrop tone. The mean pairwise difference this gives is tested (test_variety).
 VARIANT_PLANS: tuple[VariantPlan, ...] = (
-    VariantPlan(Crop.HEAD_AND_SHOULDERS, -1.0, 0.16, 0),
-    VariantPlan(Crop.CLOSE_UP, 1.0, 0.24, 1),
-    VariantPlan(Crop.LOOSE, -1.0, 0.10, 2),
-    VariantPlan(Crop.HEAD_AND_SHOULDERS, 1.0, 0.32, 3),
-    VariantPlan(Crop.CLOSE_UP, -1.0, 0.12, 2),
-    VariantPlan(Crop.LOOSE, 1.0, 0.20, 3),
-    VariantPlan(Crop.HEAD_AND_SHOULDERS, -1.0, 0.26, 1),
-    VariantPlan(Crop.CLOSE_UP, 1.0, 0.08, 0),
+    VariantPlan(Crop.HEAD_AND_SHOULDERS, -1.0, 0.20, 0, 0.0),
+    VariantPlan(Crop.CLOSE_UP, 1.0, 0.34, 1, -0.07),
+    VariantPlan(Crop.LOOSE, -1.0, 0.12, 2, 0.07),
+    VariantPlan(Crop.HEAD_AND_SHOULDERS, 1.0, 0.44, 3, 0.0),
+    VariantPlan(Crop.CLOSE_UP, -1.0, 0.16, 2, 0.07),
+    VariantPlan(Crop.LOOSE, 1.0, 0.26, 3, -0.07),
+    VariantPlan(Crop.HEAD_AND_SHOULDERS, -1.0, 0.30, 1, 0.0),
+    VariantPlan(Crop.CLOSE_UP, 1.0, 0.10, 0, 0.0),
 )
 
 
@@ -177,7 +181,15 @@ class StudioRenderer:
         cut = subject_cuts(analysis)
         plans = [VARIANT_PLANS[variant % len(VARIANT_PLANS)] for variant in range(variants)]
         framings = [
-            compute_framing(analysis, style, plan.crop, size=size, cut=cut, max_scale=MAX_UPSCALE)
+            compute_framing(
+                analysis,
+                style,
+                plan.crop,
+                size=size,
+                cut=cut,
+                max_scale=MAX_UPSCALE,
+                off_centre=plan.off_centre,
+            )
             for plan in plans
         ]
         # 2. Cut the person out once, on a master crop covering every frame.

@@ -12,13 +12,16 @@ from gpu_worker.styles import BUILTIN_STYLES, get_style
 from gpu_worker.tests import checks, everyday
 
 # Documented in docs/benchmarks-studio.md: the mean absolute difference between two portraits
-# of one job, averaged over all pairs, in 8-bit levels. The previous backend gave 5-13.
+# of one job, averaged over all pairs, in 8-bit levels. The previous backend gave 5-18. It
+# holds for photos with room around the head and shoulders; a photo cut off at the chest in
+# studio white (no backdrop tones, no room to zoom) gets about 11.
 MIN_MEAN_PAIRWISE_DIFFERENCE = 20.0
 
 
+@pytest.mark.parametrize("name", ["twelve_megapixels", "small_440"])
 @pytest.mark.parametrize("slug", sorted(BUILTIN_STYLES))
-def test_it_keeps_the_four_portraits_apart(slug: str) -> None:
-    case = everyday.photo("twelve_megapixels")
+def test_it_keeps_the_four_portraits_apart(slug: str, name: str) -> None:
+    case = everyday.photo(name)
     frames = StudioRenderer().render(case.pixels, analyse_face(case.pixels), get_style(slug), 4, 5)
     assert checks.mean_pairwise_difference(frames) >= MIN_MEAN_PAIRWISE_DIFFERENCE
 
