@@ -97,7 +97,7 @@ class StudioSettings:
     """Look of the studio backend. Strengths are fractions; sizes are fractions of the width."""
 
     retouch_strength: float = 0.6  # 0 = none, 1 = fully smoothed skin (plastic)
-    cast_neutralisation: float = 0.7  # 0 = keep the photo's colour cast, 1 = fully neutral
+    cast_neutralisation: float = 0.85  # 0 = keep the photo's colour cast, 1 = fully neutral
     shadow_strength: float = 0.18
     vignette: float = 0.22
     mottle: float = 0.02  # low-frequency texture of the paper
@@ -575,7 +575,7 @@ def neutralise_cast(colour: np.ndarray, alpha: np.ndarray, strength: float) -> n
         return colour
     edges = np.abs(cv2.Sobel(small, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(small, cv2.CV_32F, 0, 1))
     per_channel = edges[weight].mean(axis=0) + 1e-4
-    gains = np.clip(per_channel.mean() / per_channel, 0.85, 1.18) ** strength
+    gains = np.clip(per_channel.mean() / per_channel, 0.8, 1.25) ** strength
     gains /= float(gains @ np.array([0.299, 0.587, 0.114], np.float32))  # keep the brightness
     colour *= gains.astype(np.float32)[None, None, :]
     return colour
