@@ -23,8 +23,8 @@ def test_the_photo_edge_that_cuts_the_body_shows_no_hard_line(name: str, edge: s
     assert getattr(subject_cuts(analysis), edge)
     for layer in StudioRenderer().render_layers(case.pixels, analysis, STYLE, 4, 3):
         framing = layer.framing
-        left, top = framing.to_output(0.0, 0.0)
-        right, bottom = framing.to_output(float(framing.photo_width), float(framing.photo_height))
+        left, _ = framing.to_output(0.0, 0.0)
+        _, bottom = framing.to_output(float(framing.photo_width), float(framing.photo_height))
         if edge == "bottom" and bottom < framing.output_height - 2:
             strip = layer.alpha[int(bottom) - 3 : int(bottom)]
         elif edge == "left" and left > 2:
@@ -52,5 +52,6 @@ def test_without_cuts_the_framing_is_centred_on_the_face() -> None:
     eye_x, _ = layer.framing.to_output(*analysis.eye_centre)
     assert abs(eye_x / layer.framing.output_width - 0.5) < 0.05
     assert np.isclose(
-        layer.framing.scale, compute_framing(analysis, STYLE, size=layer.frame.shape[1::-1]).scale
+        layer.framing.scale,
+        compute_framing(analysis, STYLE, size=(layer.frame.shape[1], layer.frame.shape[0])).scale,
     )
