@@ -67,12 +67,16 @@ class FaceAnalysis:
         face_box: detector box (x0, y0, x1, y1), roughly brows to chin.
         eye_a, eye_b, mouth, chin, forehead: key landmarks.
         head_top: estimated top of the head including hair (from the person mask).
-        person_mask: soft matte of the person (selfie segmentation, upsampled, unrefined).
+        person_mask: soft matte of the person whose face was found (selfie segmentation,
+            upsampled, unrefined), cut to the region connected to the face: other people and
+            loose objects are not in it.
         face_mask: face oval (forehead to chin), soft edge: what must stay the person's own.
         skin_mask: face_mask minus eyes, brows, lips and nostrils: where retouching may smooth.
         landmarks: (478, 2) float32 face mesh points, or None if the mesh failed and the
             key points came from the detector.
         detection_score: detector confidence 0..1.
+        body_end_y: where something in front of the person (a table) meets the body, which
+            ends there in `person_mask`; None when the body runs on to the photo's edge.
     """
 
     width: int
@@ -89,6 +93,7 @@ class FaceAnalysis:
     skin_mask: np.ndarray
     landmarks: np.ndarray | None
     detection_score: float
+    body_end_y: float | None = None
 
     @property
     def eye_centre(self) -> Point:
@@ -291,6 +296,105 @@ def _estimate_head_top(person_mask: np.ndarray, forehead: Point, chin: Point, fa
     return forehead[0], max(top_y, -0.5 * face_length)
 
 
+# The region a person's own head, shoulders and upper arms can occupy, in face widths from the
+# face's centre line: hair above the chin, widening over the shoulders below it. Anything the
+# segmenter finds outside it (someone else's arm, a neighbour's shoulder) is not the subject.
+CORRIDOR_HALF_WIDTH_HEAD = 1.0
+CORRIDOR_HALF_WIDTH_BODY = 2.1
+CORRIDOR_SHOULDER_DROP = 1.2  # face widths below the chin where the body width is reached
+CORRIDOR_FEATHER = 0.15
+# Hair rises at most this many face widths above the top of the face box.
+CORRIDOR_ABOVE_FACE = 0.75
+# Below the shoulders (BODY_CHECK_DROP face widths under the chin), a widening of the region by
+# BODY_JUMP_RATIO within BODY_JUMP_ROWS face widths is something in front of the body.
+BODY_CHECK_DROP = 1.4
+BODY_JUMP_ROWS = 0.3
+BODY_JUMP_RATIO = 1.2
+BODY_END_FADE = 0.25
+BODY_MIN_CONFIDENCE = 0.85
+
+
+def _one_person(
+    person_mask: np.ndarray, face_mask: np.ndarray, face_box: Box, chin: Point
+) -> tuple[np.ndarray, float | None]:
+    """Keep only the person whose face was found: the connected part of the segmentation that
+    contains the face, within the body corridor of that face.
+
+    The selfie segmenter marks every person-like thing (other people, hands, things held or
+    lying in front). Cut to the corridor, the region connected to the face is this person; the
+    rest is dropped. Where something in front of the person joins the body (a table), the
+    body ends there; that row is returned too (None if the body runs on). Runs at quarter
+    resolution: the mask came from a 256 px model.
+    """
+    height, width = person_mask.shape
+    x0, y0, x1, _ = face_box
+    face_width = max(1.0, x1 - x0)
+    centre_x = (x0 + x1) / 2.0
+    factor = 4 if min(height, width) >= 256 else 1
+    small_w, small_h = max(1, width // factor), max(1, height // factor)
+    xs = (np.arange(small_w, dtype=np.float32) + 0.5) * (width / small_w)
+    ys = (np.arange(small_h, dtype=np.float32) + 0.5) * (height / small_h)
+    drop = np.clip((ys - chin[1]) / (CORRIDOR_SHOULDER_DROP * face_width), 0.0, 1.0)
+    half_width = face_width * (
+        CORRIDOR_HALF_WIDTH_HEAD + drop * (CORRIDOR_HALF_WIDTH_BODY - CORRIDOR_HALF_WIDTH_HEAD)
+    )
+    distance = np.abs(xs[None, :] - centre_x) - half_width[:, None]
+    # Above the face's centre the head is round: an ellipse reaching CORRIDOR_ABOVE_FACE face
+    # widths above the face box, CORRIDOR_HALF_WIDTH_HEAD to each side.
+    centre_y = (y0 + chin[1]) / 2.0
+    radius_y = max(1.0, centre_y - (y0 - CORRIDOR_ABOVE_FACE * face_width))
+    radius_x = CORRIDOR_HALF_WIDTH_HEAD * face_width
+    ellipse = np.hypot((xs[None, :] - centre_x) / radius_x, (ys[:, None] - centre_y) / radius_y)
+    head = (ellipse - 1.0) * radius_x
+    distance = np.where(ys[:, None] < centre_y, head, distance)
+    corridor = np.clip(0.5 - distance / (CORRIDOR_FEATHER * face_width), 0.0, 1.0).astype(np.float32)
+    small = cv2.resize(person_mask, (small_w, small_h), interpolation=cv2.INTER_AREA) * corridor
+    _, labels = cv2.connectedComponents((small > 0.5).astype(np.uint8), connectivity=8)
+    face_small = cv2.resize(face_mask, (small_w, small_h), interpolation=cv2.INTER_AREA) > 0.5
+    keep_labels = np.unique(labels[face_small & (labels > 0)])
+    if keep_labels.size == 0:
+        return person_mask * cv2.resize(corridor, (width, height), interpolation=cv2.INTER_LINEAR), None
+    keep = np.isin(labels, keep_labels).astype(np.uint8)
+    body_end = _body_end_row(keep, small, ys, chin[1], face_width)
+    if body_end is not None:
+        keep[body_end:] = 0
+    # Grow the kept region a little so the soft edge of the mask (hair) stays with it.
+    grown: np.ndarray = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    grown = cv2.GaussianBlur(grown.astype(np.float32) * corridor, (0, 0), 1.0)
+    keep_full = cv2.resize(grown, (width, height), interpolation=cv2.INTER_LINEAR)
+    person = np.minimum(person_mask, np.clip(keep_full * 1.5, 0.0, 1.0)).astype(np.float32)
+    if body_end is not None:
+        # Where the body meets what is in front of it, it ends softly (a studio vignette).
+        end_y = float(ys[body_end])
+        fade = max(2.0, BODY_END_FADE * face_width)
+        rows = np.arange(height, dtype=np.float32)
+        person *= np.clip((end_y - rows) / fade, 0.0, 1.0)[:, None]
+    return person, (float(ys[body_end]) if body_end is not None else None)
+
+
+def _body_end_row(
+    keep: np.ndarray, soft: np.ndarray, ys: np.ndarray, chin_y: float, face_width: float
+) -> int | None:
+    """The row where something in front of the person (a table, things on it, an arm resting
+    on it) joins the body. Below the shoulders a torso's width changes slowly and the
+    segmenter is sure of it; a sudden widening, or rows where it turns unsure, are not the
+    person. None when the body runs on undisturbed."""
+    widths = keep.sum(axis=1).astype(np.float32)
+    confidence = (soft * keep).sum(axis=1) / np.maximum(widths, 1.0)
+    step = max(1.0, float(ys[1] - ys[0])) if ys.size > 1 else 1.0
+    start = int(np.searchsorted(ys, chin_y + BODY_CHECK_DROP * face_width))
+    window = max(2, round(BODY_JUMP_ROWS * face_width / step))
+    for row in range(start + window, keep.shape[0] - 1):
+        before = float(np.median(widths[row - window : row]))
+        if before <= 0:
+            continue
+        widens = widths[row] > BODY_JUMP_RATIO * before
+        unsure = max(confidence[row], confidence[row + 1]) < BODY_MIN_CONFIDENCE
+        if widens or unsure:
+            return row
+    return None
+
+
 def _fill(mask: np.ndarray, points: np.ndarray, indices: list[int], origin: tuple[int, int]) -> None:
     polygon: np.ndarray = (points[indices] - np.array(origin, np.float32)).round().astype(np.int32)
     cv2.fillPoly(mask, [cv2.convexHull(polygon)], (1.0,), lineType=cv2.LINE_AA)
@@ -376,6 +480,13 @@ def analyse_face(photo: np.ndarray, settings: AnalysisSettings | None = None) ->
     head_top = _estimate_head_top(person_mask, forehead, chin, x1 - x0)  # type: ignore[arg-type]
     # The face is the person, whatever the segmenter thought (it sometimes drops pale skin).
     person_mask = np.maximum(person_mask, face_mask)
+    # ... and only this person: other people's arms, tables and objects are not the subject.
+    person_mask, body_end_y = _one_person(
+        person_mask,
+        face_mask,
+        (float(x0), float(y0), float(x1), float(y1)),
+        chin,  # type: ignore[arg-type]
+    )
     return FaceAnalysis(
         width=width,
         height=height,
@@ -391,4 +502,5 @@ def analyse_face(photo: np.ndarray, settings: AnalysisSettings | None = None) ->
         skin_mask=skin_mask,
         landmarks=points,
         detection_score=face.score,
+        body_end_y=body_end_y,
     )

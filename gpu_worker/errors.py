@@ -13,6 +13,7 @@ class ErrorCode(StrEnum):
     NO_FACE = "no_face"
     MULTIPLE_FACES = "multiple_faces"
     FACE_TOO_SMALL = "face_too_small"
+    PHOTO_TOO_SMALL = "photo_too_small"
     GENERATION_FAILED = "generation_failed"
     OUT_OF_MEMORY = "out_of_memory"
     ORIGINAL_UNAVAILABLE = "original_unavailable"
@@ -27,6 +28,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.NO_FACE: "We could not find a face. Please upload a clear, front-facing photo of one person.",
     ErrorCode.MULTIPLE_FACES: "We found more than one face. Please upload a photo with only you in it.",
     ErrorCode.FACE_TOO_SMALL: "Your face is too small in this photo. Please use a closer photo, head and shoulders.",
+    ErrorCode.PHOTO_TOO_SMALL: "This photo is too small for a sharp portrait. Please upload a larger or less cropped photo.",
     ErrorCode.GENERATION_FAILED: "Something went wrong while creating your portraits. Your photo was deleted; please try again.",
     ErrorCode.OUT_OF_MEMORY: "The generator ran out of memory. Your photo was deleted; please try again later.",
     ErrorCode.ORIGINAL_UNAVAILABLE: "Your photo could no longer be opened: its key is kept only in memory, for a few minutes, and it was gone before we could start. Nothing of your photo was kept; please upload it again.",

@@ -29,6 +29,9 @@ WEBP_QUALITY = 90
 # zlib level 3 is ~4x faster than the default 6 on photos for ~5% larger files.
 PNG_COMPRESS_LEVEL = 3
 WATERMARK_OPACITY = 0.4
+# A preview is always smaller than the full portrait (a small photo's portraits are small, and
+# the preview must not be the full-resolution download with a watermark on it).
+PREVIEW_MAX_FRACTION = 0.75
 WATERMARK_ANGLE = 30.0
 
 
@@ -143,7 +146,8 @@ def finish_portrait(
     xmp = build_xmp(style, backend)
     height, width = frame.shape[:2]
     full = encode_image(frame, style.output_format, xmp)
-    preview_pixels = watermark(_resize_long_side(frame, preview_long_side), watermark_text)
+    preview_side = min(preview_long_side, int(max(height, width) * PREVIEW_MAX_FRACTION))
+    preview_pixels = watermark(_resize_long_side(frame, preview_side), watermark_text)
     preview = encode_image(preview_pixels, OutputFormat.JPEG, xmp, quality=PREVIEW_QUALITY)
     return PortraitImage(
         variant=variant,

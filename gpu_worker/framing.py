@@ -9,17 +9,24 @@ The rule, as a portrait photographer would set it up:
 
 The transform is a pure scale and translation (no rotation, so the subject's pose is kept):
 ``output = (photo - offset) * scale``. Where the frame extends beyond the photo, `warp` leaves
-zeros and `valid_mask` says where; renderers fill those parts with backdrop.
+zeros and `valid_mask` says where; renderers paint backdrop there and never copy, mirror or
+stretch photo pixels into it. Where the photo's edge cuts through the person, the framing keeps
+the cut outside the frame if it can (off-centre, tighter); the renderer fades what remains.
+
+Output sizes are honest: `supported_size` never asks for more than MAX_UPSCALE output pixels
+per photo pixel, and a photo that cannot reach MIN_OUTPUT_LONG_SIDE is refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import cv2
 import numpy as np
 
 from gpu_worker.analysis import FaceAnalysis
+from gpu_worker.errors import ErrorCode, InputError
 from gpu_worker.schemas import Style
 
 EYE_LINE = 1.0 / 3.0
@@ -87,9 +94,8 @@ class Framing:
         """Resample `image` (photo-sized, any channel count, uint8 or float32) into the frame.
 
         Downscaling goes through INTER_AREA first, because warpAffine alone aliases (jagged
-        hair, moire on fabric) when shrinking by more than ~1.5x. Outside the photo: zeros, or
-        the nearest edge pixel with `border=cv2.BORDER_REPLICATE` (continues a torso that the
-        photo cuts off above the frame's bottom edge).
+        hair, moire on fabric) when shrinking by more than ~1.5x. Outside the photo: zeros (the
+        `border` argument exists for masks; photo pixels are never replicated into a frame).
         """
         if image.shape[:2] != (self.photo_height, self.photo_width):
             raise ValueError(f"image shape {image.shape[:2]} does not match the framed photo")
@@ -141,26 +147,198 @@ class Framing:
         )
 
 
-def compute_framing(analysis: FaceAnalysis, style: Style) -> Framing:
-    """Head-and-shoulders framing of the analysed face for `style`'s aspect and size."""
-    width, height = output_size(style)
-    eye_x, eye_y = analysis.eye_centre
-    head_top_y = analysis.head_top[1]
-    chin_y = analysis.chin[1]
-    head_height = max(1.0, chin_y - head_top_y)
+class Crop(StrEnum):
+    """How much of the person a portrait shows; the studio backend offers each as a choice."""
 
-    # Eyes on the third line and head top at the headroom line fix the scale ...
-    eye_to_top = max(1.0, eye_y - head_top_y)
+    CLOSE_UP = "close-up"
+    HEAD_AND_SHOULDERS = "head-and-shoulders"
+    LOOSE = "loose"
+
+
+# Scale of each crop relative to the head-and-shoulders framing of the style.
+CROP_ZOOM: dict[Crop, float] = {Crop.CLOSE_UP: 1.3, Crop.HEAD_AND_SHOULDERS: 1.0, Crop.LOOSE: 0.8}
+# Head height as a fraction of the frame height, per crop (the zoom is clamped to this range).
+CROP_HEAD_FRACTION: dict[Crop, tuple[float, float]] = {
+    Crop.CLOSE_UP: (0.40, 0.58),
+    Crop.HEAD_AND_SHOULDERS: (MIN_HEAD_FRACTION, MAX_HEAD_FRACTION),
+    Crop.LOOSE: (0.24, 0.40),
+}
+# How far the face may sit off the frame's centre line (fraction of the frame width) so that a
+# body cut by the photo's side edge ends outside the frame rather than inside it.
+MAX_OFF_CENTRE = 0.10
+# The tightest a framing may zoom in to keep a cut edge out of the frame (head fraction).
+MAX_RESCUE_HEAD_FRACTION = 0.62
+# A photo edge counts as cutting the person when this share of the edge's run next to the
+# subject is covered by the person mask.
+CUT_EDGE_COVERAGE = 0.02
+
+# Output size honesty (documented in docs/benchmarks-studio.md):
+# a portrait is never rendered with more than MAX_UPSCALE output pixels per photo pixel (more
+# looks soft and blocky), and a photo that cannot give MIN_OUTPUT_LONG_SIDE pixels on the
+# long side at that limit is refused with `photo_too_small`.
+MAX_UPSCALE = 1.25
+MIN_OUTPUT_LONG_SIDE = 400
+
+
+@dataclass(frozen=True)
+class CutEdges:
+    """Which edges of the photo cut through the person (their body continues past them)."""
+
+    left: bool = False
+    top: bool = False
+    right: bool = False
+    bottom: bool = False
+
+
+def cut_edges(person_mask: np.ndarray, threshold: float = 0.5) -> CutEdges:
+    """Edges of the photo along which the person mask is present (the body runs off there)."""
+    edge = max(1, min(person_mask.shape) // 200)
+    left = float((person_mask[:, :edge] > threshold).mean())
+    right = float((person_mask[:, -edge:] > threshold).mean())
+    top = float((person_mask[:edge] > threshold).mean())
+    bottom = float((person_mask[-edge:] > threshold).mean())
+    return CutEdges(
+        left=left > CUT_EDGE_COVERAGE,
+        top=top > CUT_EDGE_COVERAGE,
+        right=right > CUT_EDGE_COVERAGE,
+        bottom=bottom > CUT_EDGE_COVERAGE,
+    )
+
+
+def subject_cuts(analysis: FaceAnalysis) -> CutEdges:
+    """Where the person's body is cut: by the photo's edges, or (bottom) where something in
+    front of the person ends it (`FaceAnalysis.body_end_y`)."""
+    cut = cut_edges(analysis.person_mask)
+    if analysis.body_end_y is not None and not cut.bottom:
+        return CutEdges(left=cut.left, top=cut.top, right=cut.right, bottom=True)
+    return cut
+
+
+def _head_and_shoulders_scale(analysis: FaceAnalysis, style: Style, height: int) -> float:
+    """Eyes on the third line and head top at the style's headroom line fix the scale, within
+    sane head sizes."""
+    eye_y = analysis.eye_centre[1]
+    head_height = max(1.0, analysis.chin[1] - analysis.head_top[1])
+    eye_to_top = max(1.0, eye_y - analysis.head_top[1])
     target_gap = max(0.05, EYE_LINE - style.headroom) * height
     scale = target_gap / eye_to_top
-    # ... within sane head sizes.
-    min_scale = MIN_HEAD_FRACTION * height / head_height
-    max_scale = MAX_HEAD_FRACTION * height / head_height
-    scale = float(np.clip(scale, min_scale, max_scale))
+    return float(
+        np.clip(scale, MIN_HEAD_FRACTION * height / head_height, MAX_HEAD_FRACTION * height / head_height)
+    )
 
+
+def supported_size(analysis: FaceAnalysis, style: Style) -> tuple[int, int]:
+    """The largest output size (<= the style's) this photo supports without visible upscaling.
+
+    Measured on the head-and-shoulders crop: the photo pixels across its height, times
+    MAX_UPSCALE. Raises InputError(photo_too_small) below MIN_OUTPUT_LONG_SIDE.
+    """
+    width, height = output_size(style)
+    scale = _head_and_shoulders_scale(analysis, style, height)
+    # Output pixels per photo pixel at the style's size; shrink the output until <= MAX_UPSCALE.
+    factor = min(1.0, MAX_UPSCALE / scale)
+    long_side = int(style.output_long_side * factor) // 8 * 8
+    if long_side < MIN_OUTPUT_LONG_SIDE:
+        raise InputError(ErrorCode.PHOTO_TOO_SMALL, photo_too_small_message(MIN_OUTPUT_LONG_SIDE))
+    if long_side >= style.output_long_side:
+        return width, height
+    aspect_w, aspect_h = ASPECTS[style.aspect]
+    if aspect_h >= aspect_w:
+        return round(long_side * aspect_w / aspect_h), long_side
+    return long_side, round(long_side * aspect_h / aspect_w)
+
+
+def photo_too_small_message(min_long_side: int = MIN_OUTPUT_LONG_SIDE) -> str:
+    """The plain-language refusal for a photo with too few pixels around the head and shoulders."""
+    return (
+        "This photo is too small for a sharp portrait: the part around your head and shoulders "
+        f"would have to be enlarged to reach {min_long_side} pixels. Please upload a larger or "
+        "less cropped photo (a phone photo straight from the camera works best)."
+    )
+
+
+# A head-and-shoulders frame covers at most ~60% of a typical photo's long side, so a photo
+# decoded at 1.6x the output's long side keeps every pixel the frame can use. Capped: above it
+# the cost of analysis grows faster than the detail it can add.
+WORKING_PER_OUTPUT = 1.6
+MAX_WORKING_LONG_SIDE = 4096
+
+
+def working_long_side_for(style: Style, default: int) -> int:
+    """Long side to decode the photo to for `style`: `default`, or more for large outputs
+    (a 2048 px portrait needs more than a 2048 px photo's head-and-shoulders crop holds)."""
+    return int(min(MAX_WORKING_LONG_SIDE, max(default, np.ceil(style.output_long_side * WORKING_PER_OUTPUT))))
+
+
+def size_note(width: int, height: int, style: Style) -> str | None:
+    """What to tell the person when their portraits are smaller than the style's size (the
+    photo held too few pixels); None when they are full size."""
+    full_width, full_height = output_size(style)
+    if width >= full_width and height >= full_height:
+        return None
+    return (
+        f"These portraits are {width} x {height} pixels, smaller than the usual "
+        f"{full_width} x {full_height}: your photo has too few pixels around your head and "
+        "shoulders for a sharp larger portrait, and we do not enlarge photos beyond what they "
+        "hold. For full size, upload a larger or less cropped photo."
+    )
+
+
+def min_photo_size(style: Style) -> tuple[int, int]:
+    """(width, height) below which no framing of any photo can reach MIN_OUTPUT_LONG_SIDE.
+
+    The web tier checks this from the upload's header; the worker then decides per face
+    (`supported_size`), since only the face analysis tells how much of the photo the frame uses.
+    """
+    aspect_w, aspect_h = ASPECTS.get(style.aspect, (4, 5))
+    frame_long = MIN_OUTPUT_LONG_SIDE / MAX_UPSCALE
+    if aspect_h >= aspect_w:
+        return int(np.ceil(frame_long * aspect_w / aspect_h)), int(np.ceil(frame_long))
+    return int(np.ceil(frame_long)), int(np.ceil(frame_long * aspect_h / aspect_w))
+
+
+def check_photo_size(width: int, height: int, style: Style) -> None:
+    """Refuse (InputError photo_too_small) a photo too small for any portrait in `style`."""
+    min_width, min_height = min_photo_size(style)
+    if width < min_width or height < min_height:
+        raise InputError(ErrorCode.PHOTO_TOO_SMALL, photo_too_small_message())
+
+
+def compute_framing(
+    analysis: FaceAnalysis,
+    style: Style,
+    crop: Crop = Crop.HEAD_AND_SHOULDERS,
+    size: tuple[int, int] | None = None,
+    cut: CutEdges | None = None,
+    max_scale: float | None = None,
+    off_centre: float = 0.0,
+) -> Framing:
+    """Framing of the analysed face for `style`'s aspect, `crop` and output `size`.
+
+    With `cut` (the photo edges that cut through the person), the frame keeps those cuts out
+    of the picture the way a photographer would: first by moving the face up to MAX_OFF_CENTRE
+    off the centre line, then by zooming in (never past MAX_RESCUE_HEAD_FRACTION). Whatever
+    cut remains inside the frame is faded by the renderer; it is never filled with copied
+    pixels.
+    """
+    width, height = size or output_size(style)
+    eye_x, eye_y = analysis.eye_centre
+    head_height = max(1.0, analysis.chin[1] - analysis.head_top[1])
+    low, high = CROP_HEAD_FRACTION[crop]
+    scale = _head_and_shoulders_scale(analysis, style, height) * CROP_ZOOM[crop]
+    scale = float(np.clip(scale, low * height / head_height, high * height / head_height))
+    if max_scale is not None:
+        scale = min(scale, max(max_scale, _head_and_shoulders_scale(analysis, style, height)))
     # Centre horizontally on the face axis (between the eyes and the chin, robust to a tilt).
     centre_x = (eye_x + analysis.chin[0]) / 2.0
-    offset_x = centre_x - (width / 2.0) / scale
+    wanted = float(np.clip(off_centre, -MAX_OFF_CENTRE, MAX_OFF_CENTRE))
+    # The frame moves the other way to put the face off the centre line.
+    shift = -wanted * width / scale
+    if cut is not None and (cut.left or cut.right or cut.bottom):
+        scale, shift = _keep_cuts_outside(
+            analysis, cut, scale, centre_x, eye_y, width, height, head_height, max_scale, wanted
+        )
+    offset_x = centre_x + shift - (width / 2.0) / scale
     offset_y = eye_y - (EYE_LINE * height) / scale
     return Framing(
         output_width=width,
@@ -171,3 +349,39 @@ def compute_framing(analysis: FaceAnalysis, style: Style) -> Framing:
         photo_width=analysis.width,
         photo_height=analysis.height,
     )
+
+
+def _keep_cuts_outside(
+    analysis: FaceAnalysis,
+    cut: CutEdges,
+    scale: float,
+    centre_x: float,
+    eye_y: float,
+    width: int,
+    height: int,
+    head_height: float,
+    limit: float | None,
+    wanted: float,
+) -> tuple[float, float]:
+    """The smallest zoom (>= `scale`) and horizontal shift that keep the cut edges outside."""
+    max_scale = MAX_RESCUE_HEAD_FRACTION * height / head_height
+    if limit is not None:
+        max_scale = min(max_scale, limit)
+    max_scale = max(scale, max_scale)
+    best = (scale, 0.0)
+    for candidate in np.geomspace(scale, max_scale, 16):
+        half = width / (2.0 * candidate)
+        allowed = MAX_OFF_CENTRE * width / candidate
+        # Shift range [lo, hi] that keeps the cut side edges outside the frame.
+        lo, hi = -allowed, allowed
+        if cut.left:
+            lo = max(lo, half - centre_x)  # frame left = centre + shift - half >= 0
+        if cut.right:
+            hi = min(hi, analysis.width - centre_x - half)
+        body_bottom = analysis.height if analysis.body_end_y is None else analysis.body_end_y
+        bottom_ok = not cut.bottom or eye_y + (1.0 - EYE_LINE) * height / candidate <= body_bottom + 0.5
+        preferred = -wanted * width / candidate
+        if lo <= hi and bottom_ok:
+            return float(candidate), float(np.clip(preferred, lo, hi))
+        best = (float(candidate), float(np.clip(preferred, min(lo, hi), max(lo, hi))))
+    return best

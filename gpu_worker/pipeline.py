@@ -18,7 +18,7 @@ from gpu_worker.backends.base import Renderer, check_frames
 from gpu_worker.decode import WORKING_LONG_SIDE, decode_photo
 from gpu_worker.errors import ErrorCode, GenerationError
 from gpu_worker.finish import finish_portrait
-from gpu_worker.framing import ASPECTS
+from gpu_worker.framing import ASPECTS, working_long_side_for
 from gpu_worker.schemas import Backend, GenerationRequest, GenerationResult, InputLimits
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ class PortraitPipeline:
 
         # 2. decode and normalise
         with self._stage(request, "decode", timings):
-            photo = decode_photo(request.photo, self.limits, self.working_long_side)
+            working = working_long_side_for(request.style, self.working_long_side)
+            photo = decode_photo(request.photo, self.limits, working)
 
         # 3. analyse
         with self._stage(request, "analyse", timings):

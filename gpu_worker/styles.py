@@ -7,11 +7,11 @@ A style is data, shared by both backends: the studio renderer paints the backdro
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from gpu_worker.framing import ASPECTS
-from gpu_worker.schemas import OutputFormat, Style
+from gpu_worker.schemas import Backend, OutputFormat, Style
 
 _NEGATIVE = (
     "cartoon, illustration, painting, 3d render, deformed, distorted face, extra fingers, "
@@ -38,7 +38,8 @@ BUILTIN_STYLES: dict[str, Style] = {
             slug="studio-white",
             name="Studio white",
             description="Bright, clean high-key portrait on white, for directories and ID badges.",
-            backdrop_colours=("#f7f7f5", "#e6edf5", "#f4ebdf", "#dcdfe4"),  # white, cool, ivory, pale grey
+            # All four are studio white (>= 245 at the frame's edges): neutral, cool, warm, soft.
+            backdrop_colours=("#ffffff", "#f6f9fd", "#fdf8f1", "#f9f9f9"),
             prompt=(
                 "high-key professional portrait, pure white seamless studio background, "
                 "bright soft even lighting, clean, crisp, business casual"
@@ -88,6 +89,45 @@ BUILTIN_STYLES: dict[str, Style] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class BackendNote:
+    """What a generator backend does with a style, in words for the people choosing one.
+
+    Shown wherever a style or attire is chosen (upload page, organisation brand style), so
+    nobody expects a change the active backend cannot make.
+    """
+
+    name: str
+    changes: str
+    keeps: str
+    attire: str
+
+
+BACKEND_NOTES: dict[Backend, BackendNote] = {
+    Backend.STUDIO: BackendNote(
+        name="Studio compositing",
+        changes="the backdrop, the framing, the light and the colour grade",
+        keeps="your clothes, hair and face exactly as in your photo",
+        attire=(
+            "The attire setting has no effect with this generator: it cannot change clothes, "
+            "so people are shown in what they wear in their photo."
+        ),
+    ),
+    Backend.DIFFUSION: BackendNote(
+        name="Generative repainting",
+        changes="the backdrop, clothing and light, painted from the style (including the attire setting)",
+        keeps="the face, copied unchanged from your photo",
+        attire="The attire setting is used: clothing is repainted to match it.",
+    ),
+}
+
+
+def backend_note(backend: Backend | str) -> BackendNote:
+    """The note for `backend` (the setting PROPORTRAIT_BACKEND)."""
+    return BACKEND_NOTES[Backend(backend)]
+
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

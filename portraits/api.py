@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from compliance.services import ConsentAct, ConsentError
 from gpu_worker.errors import ErrorCode, InputError
+from gpu_worker.framing import size_note
 from gpu_worker.styles import BUILTIN_STYLES
 from portraits import services
 from portraits.access import job_for_request
@@ -81,10 +82,17 @@ class JobSerializer(serializers.Serializer):
     original_deleted_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField()
     portraits = PortraitOutSerializer(many=True)
+    size_note = serializers.CharField(allow_null=True)
+
+
+def _size_note(job: PortraitJob, portraits: list[dict[str, Any]]) -> str | None:
+    if not portraits:
+        return None
+    return size_note(int(portraits[0]["width"]), int(portraits[0]["height"]), services.job_style(job))
 
 
 def job_payload(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:
-    portraits = []
+    portraits: list[dict[str, Any]] = []
     if job.status == "done":
         # With payments on, full resolution is offered only once bought (previews stay free).
         unlocked = full_resolution_unlocked(job)
@@ -111,6 +119,8 @@ def job_payload(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:
         "original_deleted_at": job.original_deleted_at.isoformat() if job.original_deleted_at else None,
         "expires_at": job.expires_at.isoformat(),
         "portraits": portraits,
+        # Said wherever the portraits are shown: they came out smaller than the style's size.
+        "size_note": _size_note(job, portraits),
     }
 
 

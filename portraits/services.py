@@ -31,6 +31,7 @@ from compliance.services import (
 )
 from gpu_worker.decode import inspect_upload
 from gpu_worker.errors import ErrorCode
+from gpu_worker.framing import check_photo_size
 from gpu_worker.schemas import Backend, GenerationResult, InputLimits, Style
 from gpu_worker.styles import get_style, style_from_dict, style_to_dict
 from portraits import crypto, storage
@@ -126,6 +127,7 @@ def create_job(
         except ValueError:
             raise UnknownStyle() from None
     document = check_biometric_consent(consent)
+    check_photo_size(info.width, info.height, style)
 
     # 2. Encrypt under a fresh data key; only ciphertext reaches storage. The key is not saved
     #    yet: if this process dies before step 3 commits, the object can never be decrypted,

@@ -51,8 +51,9 @@ class Renderer(Protocol):
             progress: optional callback with the fraction of rendering done.
 
         Returns:
-            `variants` arrays of shape (H, W, 3), dtype uint8, RGB, with (W, H) equal to
-            `gpu_worker.framing.output_size(style)`.
+            `variants` arrays of shape (H, W, 3), dtype uint8, RGB, all the same size: (W, H)
+            equal to `gpu_worker.framing.output_size(style)`, or smaller in the same aspect
+            where the photo has too few pixels for it (never upscaled past what it holds).
         """
         ...
 
@@ -74,11 +75,20 @@ def check_frames(frames: list[np.ndarray], style: Style, variants: int) -> list[
         raise GenerationError(
             ErrorCode.GENERATION_FAILED, f"renderer returned {len(frames)} frames, expected {variants}"
         )
+    first = frames[0].shape if frames else (height, width, 3)
+    same_aspect = len(first) == 3 and abs(first[1] * height - first[0] * width) <= max(width, height)
     for frame in frames:
-        if frame.dtype != np.uint8 or frame.shape != (height, width, 3):
+        if (
+            frame.dtype != np.uint8
+            or frame.shape != first
+            or frame.shape[2:] != (3,)
+            or not same_aspect
+            or frame.shape[0] > height
+            or frame.shape[1] > width
+        ):
             raise GenerationError(
                 ErrorCode.GENERATION_FAILED,
                 f"renderer returned a {frame.dtype} frame of shape {frame.shape}, "
-                f"expected uint8 ({height}, {width}, 3)",
+                f"expected uint8 ({height}, {width}, 3) or smaller in the same aspect",
             )
     return frames

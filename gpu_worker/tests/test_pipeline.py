@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from gpu_worker.analysis import analyse_face
+from gpu_worker.backends.studio import StudioRenderer
 from gpu_worker.decode import decode_photo
 from gpu_worker.errors import ErrorCode, GenerationError, InputError
 from gpu_worker.finish import DIGITAL_SOURCE_TYPE, read_xmp
-from gpu_worker.framing import compute_framing
 from gpu_worker.pipeline import get_pipeline
 from gpu_worker.schemas import Backend, GenerationRequest, GenerationResult, OutputFormat, Style
 from gpu_worker.styles import get_style
@@ -35,7 +35,9 @@ def job() -> GenerationResult:
     return _run(corpus.jpeg(), seed=7)
 
 
-def test_it_makes_four_distinct_portraits_of_the_right_size(job) -> None:  # type: ignore[no-untyped-def]
+def test_it_makes_four_distinct_portraits_of_the_right_size() -> None:
+    # A 12-megapixel photo holds enough pixels for the style's full 1024x1280.
+    job = _run(corpus.large_jpeg(4000, 3000), seed=7)
     assert len(job.portraits) == 4
     frames = [_pixels(p.full) for p in job.portraits]
     for portrait, frame in zip(job.portraits, frames, strict=True):
@@ -56,7 +58,8 @@ def test_square_styles_give_square_portraits() -> None:
 def test_the_face_is_kept_and_the_background_replaced(job, limits) -> None:  # type: ignore[no-untyped-def]
     photo = decode_photo(corpus.jpeg(), limits)
     analysis = analyse_face(photo)
-    framing = compute_framing(analysis, get_style("corporate-grey"))
+    # Variant 0 is the head-and-shoulders crop at the size this photo supports.
+    framing = StudioRenderer().render_layers(photo, analysis, get_style("corporate-grey"), 1, 7)[0].framing
     expected = framing.warp(photo).astype(np.float32)
     person = framing.warp(analysis.person_mask)
     output = _pixels(job.portraits[0].full).astype(np.float32)
