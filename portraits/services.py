@@ -29,7 +29,7 @@ from gpu_worker.decode import inspect_upload
 from gpu_worker.errors import ErrorCode
 from gpu_worker.schemas import Backend, GenerationResult, InputLimits, Style
 from gpu_worker.styles import get_style, style_from_dict, style_to_dict
-from portraits import crypto, storage
+from portraits import crypto, notify, storage
 from portraits.models import DataKey, DataKeyPurpose, JobStatus, Portrait, PortraitJob
 
 logger = logging.getLogger(__name__)
@@ -461,6 +461,7 @@ def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
             shredded.append(str(data_key.id))
     count = len(portraits)
     job.portraits.all().delete()
+    notify.forget_results_email(job)  # the optional results e-mail address lives as long as the results
     event = record_event(
         "job.erased",
         actor=actor,
