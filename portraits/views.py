@@ -17,13 +17,19 @@ from django.views.decorators.http import require_POST
 
 from compliance.models import ConsentKind
 from compliance.services import current_document
+from gpu_worker.errors import DEFAULT_MESSAGES, ErrorCode
 from gpu_worker.styles import BUILTIN_STYLES
 from portraits import archive, notify, services
 from portraits.access import job_for_request, remember_job
-from portraits.api import JOB_REJECTIONS, create_job_from_request, job_rejection
+from portraits.api import JOB_REJECTIONS, create_job_from_request, file_too_large_message, job_rejection
 from portraits.forms import ResultsEmailForm, UploadForm
 from portraits.models import JobStatus, Portrait, PortraitJob, ResultsEmail
 from proportrait.http import client_ip
+
+MISSING_PHOTO_MESSAGE = "Please choose a photo to upload."
+# The words compliance.services.consent uses; the upload page's script shows the same ones.
+CONSENT_BOX_MESSAGE = "Please tick the box to give your explicit consent to process your photo."
+SIGNATURE_MESSAGE = "Please type your full name as your signature."
 
 EXAMPLES = [
     ("corporate-grey", "Corporate grey"),
@@ -41,11 +47,33 @@ def landing(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Which field an upload refusal belongs next to (None: the whole form, e.g. rate limits).
+PHOTO_ERRORS = {
+    "invalid_request",
+    "unsupported_format",
+    "file_too_large",
+    "image_too_large",
+    "corrupt_image",
+    "no_face",
+    "multiple_faces",
+    "face_too_small",
+}
+
+
+def _error_field(code: str, data: Any) -> str | None:
+    if code == "consent_required":
+        ticked = str(data.get("consent", "")).lower() in {"true", "1", "on", "yes"}
+        return "signature" if ticked and len(str(data.get("signature", "")).strip()) < 2 else "consent"
+    if code in PHOTO_ERRORS:
+        return "photo"
+    return None
+
+
 @never_cache
 @sensitive_post_parameters("signature")
 def upload(request: HttpRequest) -> HttpResponse:
     document = current_document(ConsentKind.BIOMETRIC)
-    error: dict[str, str] | None = None
+    error: dict[str, Any] | None = None
     status = 200
     if request.method == "POST":
         form = UploadForm(request.POST)
@@ -58,26 +86,34 @@ def upload(request: HttpRequest) -> HttpResponse:
                     owner=request.user if request.user.is_authenticated else None,
                 )
             except JOB_REJECTIONS as exc:
-                code, message, status = job_rejection(
-                    exc, missing_photo_message="Please choose a photo to upload."
-                )
-                error = {"code": code, "message": message}
+                code, message, status = job_rejection(exc, missing_photo_message=MISSING_PHOTO_MESSAGE)
+                error = {"code": code, "message": message, "field": _error_field(code, request.POST)}
             else:
                 remember_job(request, created.job)
                 return redirect("portraits:job", job_id=created.job.id)
         else:
-            error = {"code": "invalid_request", "message": "Please choose a style and try again."}
+            error = {"code": "invalid_request", "message": "Please choose a style.", "field": "style"}
             status = 400
     else:
         form = UploadForm(initial={"consent_version": document.version, "style": "corporate-grey"})
     styles = list(BUILTIN_STYLES.values())
+    selected_style = form["style"].value()
     context = {
         "form": form,
         "document": document,
         "styles": styles,
-        "selected_style": form["style"].value() or "corporate-grey",
+        "selected_style": selected_style if selected_style in BUILTIN_STYLES else "corporate-grey",
+        "consent_ticked": str(form["consent"].value() or "").lower() in {"true", "1", "on", "yes"},
         "error": error,
-        "max_upload_mb": settings.PROPORTRAIT_MAX_UPLOAD_BYTES // (1024 * 1024),
+        "max_upload_bytes": settings.PROPORTRAIT_MAX_UPLOAD_BYTES,
+        "max_upload_mb": f"{settings.PROPORTRAIT_MAX_UPLOAD_BYTES / (1024 * 1024):g}",
+        "client_messages": {
+            "missing": MISSING_PHOTO_MESSAGE,
+            "type": DEFAULT_MESSAGES[ErrorCode.UNSUPPORTED_FORMAT],
+            "size": file_too_large_message(),
+            "consent": CONSENT_BOX_MESSAGE,
+            "signature": SIGNATURE_MESSAGE,
+        },
         "retention_hours": settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS,
         "deadman_minutes": settings.PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES,
     }
