@@ -36,6 +36,8 @@ from accounts.models import Invitation, Membership, OrganisationApiToken, Submis
 from accounts.views import verified_required
 from proportrait.http import client_ip
 
+INVITED_EMAIL_SESSION_KEY = "invited_email"
+
 
 def admin_membership(request: HttpRequest, slug: str) -> Membership:
     assert request.user.is_authenticated  # every caller is behind verified_required
@@ -233,11 +235,16 @@ def member_remind(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
 
 
 @verified_required
-@require_POST
+@never_cache
 def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    """GET asks for confirmation (works without JavaScript); POST removes the member."""
     organisation = admin_membership(request, slug).organisation
+    member = _member(organisation, membership_id)
+    if request.method != "POST":
+        context = {"organisation": organisation, "member": member}
+        return render(request, "accounts/member_remove_confirm.html", context)
     try:
-        teams.remove_member(_member(organisation, membership_id), actor=request.user)  # type: ignore[arg-type]
+        teams.remove_member(member, actor=request.user)  # type: ignore[arg-type]
     except teams.TeamError as error:
         messages.error(request, str(error))
     else:
@@ -374,6 +381,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         else:
             messages.success(request, f"You joined {found.organisation.name}.")
             return redirect("accounts:team_member", slug=found.organisation.slug)
+    if not request.user.is_authenticated:
+        # Sign-up and log-in fill in the invited address (kept in the session, not in a URL).
+        request.session[INVITED_EMAIL_SESSION_KEY] = found.email
     return render(
         request,
         "accounts/invitation.html",
