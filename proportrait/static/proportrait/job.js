@@ -137,6 +137,13 @@
   dialog.addEventListener("keydown", function (event) {
     if (event.key === "ArrowLeft") { event.preventDefault(); showPortrait(current - 1); }
     if (event.key === "ArrowRight") { event.preventDefault(); showPortrait(current + 1); }
+    if (event.key === "Tab") {
+      // Keep Tab inside the dialog: from the last control back to the first, and the reverse.
+      var controls = Array.prototype.slice.call(dialog.querySelectorAll("button, a[href]"));
+      var first = controls[0], last = controls[controls.length - 1];
+      if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+      else if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+    }
   });
   dialog.addEventListener("click", function (event) { if (event.target === dialog) dialog.close(); });
   dialog.addEventListener("close", function () {

@@ -100,7 +100,10 @@
     button.textContent = "Uploading…";
     fetch(form.action || window.location.href, { method: "POST", body: new FormData(form), credentials: "same-origin", redirect: "follow" })
       .then(function (response) {
-        if (response.redirected && response.ok) { window.location.assign(response.url); return null; }
+        if (response.redirected && response.ok) {
+          // Accepted: go to the job page (the body is read first so no request is left cut off).
+          return response.text().then(function () { window.location.assign(response.url); return null; });
+        }
         return response.text().then(function (html) { return { status: response.status, html: html }; });
       })
       .then(function (answer) {
