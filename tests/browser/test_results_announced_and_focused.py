@@ -47,6 +47,7 @@ def test_it_announces_completion_and_moves_focus_to_the_results(
     assert page.evaluate("() => document.activeElement.id") == "results-heading"
     assert page.locator("#progress-panel").is_hidden()
     assert page.locator("#gallery li").count() == 4
+    assert page.locator("#keep-longer").is_visible()  # offered once there is something to keep
     page.wait_for_function(
         "() => [...document.querySelectorAll('#gallery img')].every(i => i.naturalWidth > 0)"
     )

@@ -69,6 +69,8 @@
       renderResults(job);
       show("results-panel", true);
       announce("Done: your " + job.portraits.length + " portraits are ready.");
+      var keep = document.getElementById("keep-longer");
+      if (keep) keep.classList.remove("hidden");
       document.getElementById("results-heading").focus();
     }
     if (job.status === "failed" && changed) {
@@ -76,6 +78,8 @@
       document.getElementById("error-message").textContent = job.error ? job.error.message : "Something went wrong.";
       document.getElementById("error-code").textContent = job.error ? job.error.code : "";
       show("error-panel", true);
+      var keepFailed = document.getElementById("keep-longer");
+      if (keepFailed) keepFailed.parentNode.removeChild(keepFailed);
       announce("We could not make your portraits. " + (job.error ? job.error.message : ""));
       document.getElementById("error-heading").focus();
     }
