@@ -16,6 +16,8 @@ SPECIAL = {
     "task_queue": "Task queue",
     "dsar": "Data rights requests",
     "subprocessors": "Sub-processors",
+    "dpa_signatures": "DPA signatures",
+    "two_factor_devices": "Two-factor devices",
     # Reasons an erasure happened.
     "dsar_erasure": "Erasure request (data rights)",
     "subject_erasure": "Erasure request (data rights)",
