@@ -403,7 +403,7 @@ def team_member(request: HttpRequest, slug: str) -> HttpResponse:
     from compliance.models import ConsentKind
     from compliance.services import ConsentAct, ConsentError, current_document
     from gpu_worker.errors import InputError
-    from portraits.services import ClientInfo, RateLimited, signed_portrait_url
+    from portraits.services import ClientInfo, RateLimited
 
     membership = own_membership(request, slug)
     organisation = membership.organisation
@@ -470,8 +470,14 @@ def team_member(request: HttpRequest, slug: str) -> HttpResponse:
         teams.refresh_submission(latest)
     portraits = []
     if latest is not None and latest.status != SubmissionStatus.GENERATING:
+        # The member owns the job: session-authorised links that do not expire while the page is open.
         portraits = [
-            {"portrait": portrait, "preview_url": signed_portrait_url(portrait, "preview")}
+            {
+                "portrait": portrait,
+                "preview_url": reverse(
+                    "portraits:portrait", args=[latest.job_id, portrait.variant + 1, "preview"]
+                ),
+            }
             for portrait in latest.job.portraits.all()
         ]
     context = {
