@@ -127,3 +127,16 @@ def test_the_link_stops_working_when_the_results_expire(
         assert Client().get(link.group(1).removeprefix(settings.SITE_URL)).status_code == 410
     assert Client().get("/results/forged/").status_code == 410
     assert timezone.now() < done_job.expires_at
+
+
+def test_it_refuses_while_the_portraits_are_not_ready(
+    client: Client, selfie: bytes, consent_fields: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # No worker runs here: the job stays queued.
+    client.post("/try/", {**consent_fields, "photo": SimpleUploadedFile(photos.UPLOAD_FILENAME, selfie)})
+    job = PortraitJob.objects.get()
+    assert job.status == "queued"
+    response = ask_for_link(client, job, "jane@example.com", django_capture_on_commit_callbacks)
+    assert response.status_code == 400
+    assert "not ready yet" in response.content.decode()
+    assert not ResultsEmail.objects.exists() and not mail.outbox
