@@ -37,6 +37,8 @@ from accounts.views import verified_required
 from portraits.payments.stripe_gateway import GatewayError
 from proportrait.http import client_ip
 
+INVITED_EMAIL_SESSION_KEY = "invited_email"
+
 
 def admin_membership(request: HttpRequest, slug: str) -> Membership:
     assert request.user.is_authenticated  # every caller is behind verified_required
@@ -235,11 +237,16 @@ def member_remind(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
 
 
 @verified_required
-@require_POST
+@never_cache
 def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    """GET asks for confirmation (works without JavaScript); POST removes the member."""
     organisation = admin_membership(request, slug).organisation
+    member = _member(organisation, membership_id)
+    if request.method != "POST":
+        context = {"organisation": organisation, "member": member}
+        return render(request, "accounts/member_remove_confirm.html", context)
     try:
-        teams.remove_member(_member(organisation, membership_id), actor=request.user)  # type: ignore[arg-type]
+        teams.remove_member(member, actor=request.user)  # type: ignore[arg-type]
     except teams.TeamError as error:
         messages.error(request, str(error))
     else:
@@ -384,6 +391,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         else:
             messages.success(request, f"You joined {found.organisation.name}.")
             return redirect("accounts:team_member", slug=found.organisation.slug)
+    if not request.user.is_authenticated:
+        # Sign-up and log-in fill in the invited address (kept in the session, not in a URL).
+        request.session[INVITED_EMAIL_SESSION_KEY] = found.email
     return render(
         request,
         "accounts/invitation.html",
@@ -403,7 +413,7 @@ def team_member(request: HttpRequest, slug: str) -> HttpResponse:
     from compliance.models import ConsentKind
     from compliance.services import ConsentAct, ConsentError, current_document
     from gpu_worker.errors import InputError
-    from portraits.services import ClientInfo, RateLimited, signed_portrait_url
+    from portraits.services import ClientInfo, RateLimited
 
     membership = own_membership(request, slug)
     organisation = membership.organisation
@@ -470,8 +480,14 @@ def team_member(request: HttpRequest, slug: str) -> HttpResponse:
         teams.refresh_submission(latest)
     portraits = []
     if latest is not None and latest.status != SubmissionStatus.GENERATING:
+        # The member owns the job: session-authorised links that do not expire while the page is open.
         portraits = [
-            {"portrait": portrait, "preview_url": signed_portrait_url(portrait, "preview")}
+            {
+                "portrait": portrait,
+                "preview_url": reverse(
+                    "portraits:portrait", args=[latest.job_id, portrait.variant + 1, "preview"]
+                ),
+            }
             for portrait in latest.job.portraits.all()
         ]
     context = {

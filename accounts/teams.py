@@ -407,6 +407,7 @@ def submit_favourite(submission: TeamSubmission, portrait_id: Any) -> None:
             object_type="team_submission",
             object_id=str(submission.pk),
         )
+        _tell_admins_of_submission(submission)
 
 
 def approve_submission(submission: TeamSubmission, *, reviewer: User) -> None:
@@ -429,7 +430,34 @@ def approve_submission(submission: TeamSubmission, *, reviewer: User) -> None:
             object_type="team_submission",
             object_id=str(submission.pk),
         )
+        send_email(
+            "team-approved",
+            [submission.membership.user.email],
+            {
+                "organisation": organisation.name,
+                "link": settings.SITE_URL + reverse("accounts:team_member", args=[organisation.slug]),
+            },
+        )
     submission.refresh_from_db()
+
+
+def _tell_admins_of_submission(submission: TeamSubmission) -> None:
+    """One e-mail per owner or admin (not the member themself) when a headshot awaits approval."""
+    membership = submission.membership
+    organisation = membership.organisation
+    admins = (
+        Membership.objects.filter(organisation=organisation, role__in=[Role.OWNER, Role.ADMIN])
+        .exclude(user_id=membership.user_id)
+        .select_related("user")
+    )
+    member_name = membership.user.get_full_name() or membership.user.email
+    link = settings.SITE_URL + reverse("accounts:org_dashboard", args=[organisation.slug])
+    for admin in admins:
+        send_email(
+            "team-submitted",
+            [admin.user.email],
+            {"organisation": organisation.name, "member": member_name, "link": link},
+        )
 
 
 def request_redo(submission: TeamSubmission, *, reviewer: User, note: str = "") -> None:

@@ -65,7 +65,8 @@ def verified_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:home")
-    form = SignUpForm(request.POST or None)
+    invited = request.session.get("invited_email", "")  # set by the invitation page
+    form = SignUpForm(request.POST or None, initial={"email": invited} if invited else None)
     if request.method == "POST" and form.is_valid():
         user = services.sign_up(
             email=form.cleaned_data["email"],
@@ -110,7 +111,8 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password", "email")
 @never_cache
 def login(request: HttpRequest) -> HttpResponse:
-    form = LoginForm(request.POST or None)
+    invited = request.session.get("invited_email", "")  # set by the invitation page
+    form = LoginForm(request.POST or None, initial={"email": invited} if invited else None)
     next_url = _safe_next(request, reverse(settings.LOGIN_REDIRECT_URL))
     error = ""
     status = 200
@@ -365,22 +367,30 @@ def _own_job(request: HttpRequest, job_id: str) -> Any:
 @never_cache
 def home(request: HttpRequest) -> HttpResponse:
     from portraits.payments.services import full_resolution_unlocked
-    from portraits.services import signed_portrait_url
 
     user: User = request.user  # type: ignore[assignment]
     jobs = []
+    choices = services.retention_choices_days()
     for job in services.personal_jobs(user):
+        # Session-authorised links (the owner's): they keep working however long the page is open.
         # With payments on, full resolution is linked only once bought (the job page sells it).
         unlocked = full_resolution_unlocked(job)
         portraits = [
             {
                 "portrait": portrait,
-                "preview_url": signed_portrait_url(portrait, "preview"),
-                "download_url": signed_portrait_url(portrait, "full") if unlocked else "",
+                "preview_url": reverse("portraits:portrait", args=[job.id, portrait.variant + 1, "preview"]),
+                "download_url": (
+                    reverse("portraits:portrait", args=[job.id, portrait.variant + 1, "full"])
+                    if unlocked
+                    else ""
+                ),
             }
             for portrait in job.portraits.all()
         ]
-        jobs.append({"job": job, "portraits": portraits})
+        kept_days = round((job.expires_at - job.created_at).total_seconds() / 86400)
+        # The saved period, or the offered one nearest to it (a claimed job may sit between two).
+        selected_days = min(choices, key=lambda days: abs(days - kept_days))
+        jobs.append({"job": job, "portraits": portraits, "selected_days": selected_days})
     memberships = Membership.objects.filter(user=user).select_related("organisation")
     context = {
         "jobs": jobs,

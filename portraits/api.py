@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -169,11 +170,19 @@ JOB_REJECTIONS = (
 RATE_LIMITED_MESSAGE = "Too many uploads from your connection. Please wait an hour and try again."
 
 
+def file_too_large_message() -> str:
+    """The oversize message names the limit (the upload page's script shows the same words)."""
+    megabytes = settings.PROPORTRAIT_MAX_UPLOAD_BYTES / (1024 * 1024)
+    return f"This photo is larger than {megabytes:g} MB, the most we accept. Please choose a smaller photo."
+
+
 def job_rejection(error: Exception, *, missing_photo_message: str) -> tuple[str, str, int]:
     """(error code, plain message, HTTP status) for one of JOB_REJECTIONS."""
     if isinstance(error, MissingPhoto):
         return "invalid_request", missing_photo_message, 400
     if isinstance(error, InputError):
+        if error.code == ErrorCode.FILE_TOO_LARGE:
+            return error.code.value, file_too_large_message(), 400
         return error.code.value, error.message, 400
     if isinstance(error, ConsentError):
         return "consent_required", str(error), 400

@@ -16,3 +16,11 @@ class UploadForm(forms.Form):
     consent = forms.BooleanField(required=False)
     signature = forms.CharField(max_length=200, required=False)
     consent_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ResultsEmailForm(forms.Form):
+    email = forms.EmailField(
+        label="Your e-mail address",
+        max_length=254,
+        help_text="One e-mail with a link to these portraits. Your address is deleted with them.",
+    )

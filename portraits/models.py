@@ -201,3 +201,20 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class ResultsEmail(models.Model):
+    """An address a job holder asked us to send their results link to.
+
+    Kept only while the results exist: erase_job (delete now, withdrawal, retention purge, data
+    rights erasure) deletes it together with the portraits.
+    """
+
+    job = models.OneToOneField(PortraitJob, on_delete=models.CASCADE, related_name="results_email")
+    address = models.EmailField(max_length=254)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    sends = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"results e-mail for job {self.job_id}"

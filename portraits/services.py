@@ -34,7 +34,7 @@ from gpu_worker.errors import ErrorCode
 from gpu_worker.framing import check_photo_size
 from gpu_worker.schemas import Backend, GenerationResult, InputLimits, Style
 from gpu_worker.styles import get_style, style_from_dict, style_to_dict
-from portraits import crypto, storage
+from portraits import crypto, notify, storage
 from portraits.faults import DiskSpaceLow, ServiceUnavailable, is_transient
 from portraits.models import WAITING_STATUSES, DataKey, DataKeyPurpose, JobStatus, Portrait, PortraitJob
 
@@ -649,6 +649,7 @@ def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
     from portraits.payments.services import unlink_job_purchases
 
     unlinked = unlink_job_purchases(job)
+    notify.forget_results_email(job)  # the optional results e-mail address lives as long as the results
     event = record_event(
         "job.erased",
         actor=actor,

@@ -42,6 +42,16 @@ def load_or_create_secrets(var_dir: Path) -> dict[str, str]:
     return values
 
 
+def site_url(host: str, port: str) -> str:
+    """The address links in e-mails point at: the one this run listens on (so they work on any
+    port). A wildcard bind address is not one a browser can open, so it becomes localhost."""
+    if host in {"0.0.0.0", "::", "[::]", ""}:  # noqa: S104 (a comparison, not a bind)
+        host = "localhost"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def main() -> int:
     var_dir = Path(os.environ.get("PROPORTRAIT_VAR_DIR", REPO / "var"))
     env = dict(os.environ)
@@ -55,6 +65,7 @@ def main() -> int:
     python = sys.executable
     host = env.get("HOST", "127.0.0.1")
     port = env.get("PORT", "8000")
+    env.setdefault("SITE_URL", site_url(host, port))
 
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
     subprocess.run(

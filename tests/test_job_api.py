@@ -118,7 +118,8 @@ def test_delete_erases_portraits_objects_and_keys(
     from pathlib import Path
 
     assert [p for p in Path(storage_dir).rglob("*") if p.is_file()] == []
-    assert api_client.get(download_url).status_code == 404
+    gone = api_client.get(download_url)
+    assert gone.status_code == 410 and gone["Content-Type"].startswith("text/html")  # a page, not a file
     assert AuditEvent.objects.filter(action="job.erased", object_id=created["id"]).exists()
 
 

@@ -50,7 +50,10 @@ def test_a_valid_upload_leads_to_the_job_page_with_portraits(
     page = client.get(response["Location"])
     html = page.content.decode()
     assert page.status_code == 200
-    assert html.count("/files/") == 8  # 4 previews + 4 downloads, signed
+    # Previews and downloads are authorised by this browser's session, so they never expire mid-visit.
+    for number in range(1, 5):
+        assert f"/jobs/{job.id}/portraits/{number}/preview/" in html
+        assert f"/jobs/{job.id}/portraits/{number}/full/" in html
     assert "Your original photo was destroyed at" in html
     assert "Delete now" in html and "Withdraw my consent" in html
     # Another browser cannot see it.

@@ -47,7 +47,7 @@ def test_it_styles_the_portrait_picker_from_the_stylesheet(team):
     html = page.content.decode()
     assert "Pick your favourite" in html
     assert STYLESHEET in html
-    assert 'class="gallery portrait-choices"' in html
+    assert 'class="portrait-choices"' in html
     assert 'class="portrait-choice"' in html
     assert " style=" not in html
 

@@ -89,7 +89,7 @@ def test_account_page_lists_portraits_with_expiry_and_download(db, face_jpeg):
     page = logged_in_client(user).get(reverse("accounts:home")).content.decode()
     assert "Deleted automatically on" in page
     assert page.count("Download") >= 2
-    assert f"/accounts/jobs/{created.job.id}/delete/" in page
+    assert f'href="/jobs/{created.job.id}/delete/"' in page  # Delete now asks for confirmation first
 
 
 def test_retention_choice_within_policy(db, face_jpeg, settings):

@@ -71,10 +71,11 @@ def test_the_deletion_certificate_says_what_how_when_and_what_remains(certificat
     for expected in [
         "Deletion certificate",
         "DSAR-1A2B3C4D",
-        "dsar_erasure",
+        "Erasure request (data rights)",
         "Completion time",
-        "portraits",
-        "storage_objects",
+        certificate.completed_at.strftime("%-d %B %Y"),
+        "Portraits",
+        "Storage objects",
         "8",
         "crypto-shredding",
         "Sub-processors notified",
@@ -86,6 +87,9 @@ def test_the_deletion_certificate_says_what_how_when_and_what_remains(certificat
     ]:
         assert expected in text, expected
     assert "x@example.com" not in text
+    # Words and dates people read, not internal names and ISO timestamps.
+    assert "dsar_erasure" not in text and "storage_objects" not in text
+    assert certificate.completed_at.isoformat()[:19] not in text
     save_sample("deletion-certificate", content)
 
 

@@ -81,7 +81,9 @@ def photo_file(tmp_path: Path) -> Path:
 def test_the_consent_error_is_shown_and_nothing_is_stored(
     browser: Any, web_server: str, tmp_path: Path, storage_dir: Path
 ) -> None:
-    context = browser.new_context(viewport=DESKTOP)
+    # Without JavaScript, so the server's check is the one seen (the page's script checks the
+    # box before sending: tests/browser/test_upload_checks_before_sending.py).
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
     watch = PageWatch(context)
     page = context.new_page()
     try:
@@ -173,9 +175,12 @@ def test_the_whole_anonymous_flow(
         assert job.original_deleted_at is not None
         assert not list(storage_dir.glob("originals/*"))
 
-        # 5. Delete now → receipt.
+        # 5. Delete now → confirmation → receipt.
         with page.expect_navigation():
             page.click("#delete-now")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Delete your portraits now?")
+        with page.expect_navigation():
+            page.click("#confirm-action")
         expect(page.get_by_role("heading", level=1)).to_have_text("Everything is deleted")
         receipt = page.locator("dl.receipt")
         expect(receipt).to_contain_text(job_id)
