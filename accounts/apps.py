@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
         from django.contrib import admin
         from django_otp.admin import OTPAdminSite
 
-        from accounts.privacy import erase_account_data, export_account_data
+        from accounts.privacy import erase_account_data, erasure_blockers, export_account_data
         from compliance import services as compliance_services
 
         # The admin asks for a second factor: a password alone never opens it.
@@ -19,3 +19,4 @@ class AccountsConfig(AppConfig):
         admin.site.login = login_through_accounts  # type: ignore[method-assign]
         compliance_services.register_eraser("accounts", erase_account_data)
         compliance_services.register_exporter("accounts", export_account_data)
+        compliance_services.register_erasure_blocker("accounts", erasure_blockers)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from proportrait import ratelimit
+from proportrait.addresses import normalise_email
 from proportrait.http import ip_bucket
 
 
@@ -25,11 +26,12 @@ def _digest(kind: str, value: str) -> str:
 
 
 def _failures_key(email: str) -> str:
-    return f"accounts:login-failures:{_digest('email', email)}"
+    # The normalised form: every spelling that reaches the same account shares one counter.
+    return f"accounts:login-failures:{_digest('email', normalise_email(email) or email)}"
 
 
 def _lock_key(email: str) -> str:
-    return f"accounts:login-lock:{_digest('email', email)}"
+    return f"accounts:login-lock:{_digest('email', normalise_email(email) or email)}"
 
 
 def _ip_key(ip: str | None) -> str:

@@ -31,6 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from compliance.audit import record_event
+from proportrait.addresses import normalise_email
 from proportrait.emails import send_email
 
 VERIFY_SALT = "accounts.verify-email"
@@ -41,6 +42,24 @@ RETENTION_CHOICES_DAYS = (7, 30, 90, 180, 365)
 
 def user_actor(user: Any) -> str:
     return f"user:{user.pk}" if user is not None and getattr(user, "pk", None) else "anonymous"
+
+
+# --- Finding an account by address
+
+
+def find_account(email: str, *, active_only: bool = True) -> User | None:
+    """The account whose stored address has the same normalised form (proportrait.addresses).
+
+    Every lookup of a person by address goes through here; mail then goes to `user.email`, the
+    stored address, never to the address that was typed.
+    """
+    key = normalise_email(email)
+    if not key:
+        return None
+    accounts = User.objects.filter(email_key=key)
+    if active_only:
+        accounts = accounts.filter(is_active=True)
+    return accounts.first()
 
 
 # --- Sign-up and email verification
@@ -57,7 +76,7 @@ def sign_up(*, email: str, password: str, first_name: str = "") -> User | None:
     user = User(username=email, email=email, first_name=first_name.strip()[:150])
     # Argon2 (PASSWORD_HASHERS); hashed in both cases, so that both take as long.
     user.set_password(password)
-    if User.objects.filter(email__iexact=email).exists():
+    if find_account(email, active_only=False) is not None:
         notify_sign_up_for_existing_account(email)
         return None
     try:
@@ -75,7 +94,7 @@ def sign_up(*, email: str, password: str, first_name: str = "") -> User | None:
 
 def notify_sign_up_for_existing_account(email: str) -> None:
     """Tell an account's owner that someone tried to sign up with their address."""
-    owner = User.objects.filter(email__iexact=email, is_active=True).first()
+    owner = find_account(email)
     if owner is None:
         return
     send_email(
@@ -133,7 +152,21 @@ def verify_email(token: str) -> User | None:
 
 
 class ProPortraitPasswordResetForm(PasswordResetForm):
-    """Django's reset form, sending through the project's one email module (text + HTML)."""
+    """Django's reset form, sending through the project's one email module (text + HTML).
+
+    The account is found by its normalised address (find_account), not Django's database
+    case-insensitive match, and the link goes to the account's stored address."""
+
+    def get_users(self, email: str) -> Any:
+        user = find_account(email)
+        if user is not None and user.has_usable_password():
+            yield user
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Django sends to the typed address (`to_email=email`); ours goes to the stored one.
+        email = self.cleaned_data["email"]
+        for user in self.get_users(email):
+            self.send_mail("", "", {"user": user}, None, user.email)
 
     def send_mail(  # type: ignore[override]
         self,
@@ -426,6 +459,7 @@ def anonymise_user(user_id: int) -> int:
     return User.objects.filter(pk=user_id).update(
         username=placeholder,
         email=f"{placeholder}@erased.invalid",
+        email_key=normalise_email(f"{placeholder}@erased.invalid"),
         first_name="",
         last_name="",
         password=make_password(None),  # unusable: no password can match

@@ -381,7 +381,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             "invitation": found,
             "next": request.get_full_path(),
             "email_matches": request.user.is_authenticated
-            and request.user.email.lower() == found.email.lower(),
+            and bool(found.email_key)
+            and request.user.email_key == found.email_key,
         },  # type: ignore[union-attr]
     )
 

@@ -38,6 +38,7 @@ from accounts.models import (
 )
 from accounts.services import user_actor
 from compliance.audit import record_event
+from proportrait.addresses import normalise_email
 from proportrait.emails import send_email
 
 
@@ -141,10 +142,13 @@ def invite_member(
     now = timezone.now()
     with transaction.atomic():
         Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
-        if organisation.memberships.filter(user__email__iexact=email).exists():
+        if organisation.memberships.filter(user__email_key=normalise_email(email)).exists():
             raise TeamError("This person is already a member.")
         if organisation.invitations.filter(
-            email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+            email_key=normalise_email(email),
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
         ).exists():
             raise TeamError("This person already has an open invitation; re-send it instead.")
         if seats_used(organisation, now) >= organisation.seats:
@@ -259,7 +263,7 @@ def accept_invitation(raw_token: str, user: User) -> Membership:
         raise TeamError(
             "This invitation link has expired, was revoked or was already used. Ask your admin for a new one."
         )
-    if invitation.email.lower() != user.email.lower():
+    if not invitation.email_key or invitation.email_key != user.email_key:
         raise TeamError("This invitation was sent to a different email address. Log in with that address.")
     now = timezone.now()
     with transaction.atomic():

@@ -125,7 +125,7 @@ def login(request: HttpRequest) -> HttpResponse:
             )
             status = 429
         else:
-            user = User.objects.filter(email__iexact=email, is_active=True).first()
+            user = services.find_account(email)
             if user is None:
                 # Hash once anyway, so that an unknown address takes as long as a wrong password.
                 User().set_password(form.cleaned_data["password"])

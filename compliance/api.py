@@ -49,6 +49,10 @@ class DsarVerifySerializer(serializers.Serializer):
 
 class DsarStatusSerializer(serializers.Serializer):
     status = serializers.CharField()
+    hold = serializers.CharField(
+        help_text="Empty, or why the request waits: account_sign_in (the account holder confirms by "
+        "signing in, link emailed to the account's address) or sole_owner (staff review)."
+    )
 
 
 # A dict of fields (not a Serializer class) because a field called "data" would hide Serializer.data.
@@ -155,7 +159,7 @@ class DsarVerifyView(APIView):
             dsar = services.verify_request(dsar.pk, serializer.validated_data["code"], ip=client_ip(request))
         except services.DsarError as error:
             raise _api_error(error) from error
-        return Response({"status": dsar.status})
+        return Response({"status": dsar.status, "hold": dsar.hold})
 
 
 class DsarResendView(APIView):
@@ -178,7 +182,7 @@ class DsarResendView(APIView):
             dsar = services.resend_code(dsar.pk, ip=client_ip(request))
         except services.DsarError as error:
             raise _api_error(error) from error
-        return Response({"status": dsar.status}, status=status.HTTP_202_ACCEPTED)
+        return Response({"status": dsar.status, "hold": dsar.hold}, status=status.HTTP_202_ACCEPTED)
 
 
 class RetentionPolicyView(APIView):

@@ -178,6 +178,17 @@ class Jurisdiction(models.TextChoices):
     OTHER = "other", "Elsewhere"
 
 
+class DsarHold(models.TextChoices):
+    """Why a verified automatic request waits instead of being fulfilled."""
+
+    NONE = "", "Not held"
+    #: The address belongs to an account: its holder must confirm by signing in (with the
+    #: second factor where the account has one). Control of the mailbox alone is not enough.
+    ACCOUNT_SIGN_IN = "account_sign_in", "Waiting for the account holder to sign in"
+    #: Erasing the account would leave an organisation without an owner: staff review.
+    SOLE_OWNER = "sole_owner", "Staff review: the account is an organisation's only owner"
+
+
 class DataSubjectRequest(models.Model):
     """One rights request. The email is the requester's contact until the request is closed."""
 
@@ -217,6 +228,9 @@ class DataSubjectRequest(models.Model):
 
     # What the verified identity matched (ids only): {"user_id": 3, "job_ids": [...]}.
     matched_subject = models.JSONField(default=dict, blank=True)
+    # When the address belongs to an account, the signed-in holder confirms the request.
+    hold = models.CharField(max_length=20, choices=DsarHold.choices, default=DsarHold.NONE, blank=True)
+    account_confirmed_at = models.DateTimeField(null=True, blank=True)
     certificate = models.ForeignKey(
         "DeletionCertificate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

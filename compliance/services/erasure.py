@@ -85,6 +85,26 @@ def registered_erasers() -> dict[str, Eraser]:
     return {name: eraser for name, (_, eraser) in sorted(_ERASERS.items(), key=lambda item: item[1][0])}
 
 
+ErasureBlocker = Callable[[Subject], list[str]]
+_BLOCKERS: dict[str, ErasureBlocker] = {}
+
+
+def register_erasure_blocker(name: str, blocker: ErasureBlocker) -> None:
+    """An app names what an automatic erasure must not break (e.g. an organisation's only owner).
+
+    The blocker returns plain-language reasons, or an empty list when nothing stands in the way.
+    """
+    _BLOCKERS[name] = blocker
+
+
+def erasure_blockers(subject: Subject) -> list[str]:
+    """Every reason an automatic erasure of `subject` must wait for staff; empty when none."""
+    reasons: list[str] = []
+    for blocker in _BLOCKERS.values():
+        reasons.extend(blocker(subject))
+    return reasons
+
+
 ERASURE_METHOD = (
     "Database rows deleted. Encrypted storage objects deleted, and their AES-256 data keys wiped "
     "(crypto-shredding), so that copies in storage backups can never be decrypted. Queued tasks for "
