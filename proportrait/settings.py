@@ -7,6 +7,8 @@ both for the one-machine embedded default.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,8 +19,15 @@ from proportrait.env import database_from_url, env_bool, env_int, env_list, env_
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PROPORTRAIT_VAR_DIR", str(BASE_DIR / "var")))
-# Local state of the embedded default (SQLite file, ciphertext store, broker folder, mail files).
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Local state of the embedded default (SQLite file, ciphertext store, broker folder, mail files
+# with codes and links): only the service's own user may read it. Every file and folder this
+# process creates is private (umask 077: files 0600, folders 0700), whatever the shell's umask.
+os.umask(0o077)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+# Tighten a folder an earlier version created 0755; one that is not ours (a mounted volume)
+# keeps the mode its owner set.
+with contextlib.suppress(PermissionError):
+    VAR_DIR.chmod(0o700)
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -156,6 +165,9 @@ PROPORTRAIT_MAX_UPLOAD_BYTES = env_int("PROPORTRAIT_MAX_UPLOAD_BYTES", 20 * 1024
 PROPORTRAIT_MAX_IMAGE_PIXELS = env_int("PROPORTRAIT_MAX_IMAGE_PIXELS", 50_000_000)
 FILE_UPLOAD_HANDLERS = ["portraits.uploads.CappedMemoryUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = PROPORTRAIT_MAX_UPLOAD_BYTES + 1
+# Django's FileSystemStorage chmods what it saves (0644 by default): stored objects stay private.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files
 DATA_UPLOAD_MAX_NUMBER_FILES = 1  # one photo (or one CSV) per request
 
@@ -328,7 +340,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Secret-bearing URL paths (export, invitation, reset, signed file links) never reach a log.
+    "filters": {"redact_secrets": {"()": "proportrait.logsafety.RedactSecretPaths"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Pillow logs EXIF values (camera, owner, GPS) at DEBUG: never let photo metadata into logs.
     "loggers": {"PIL": {"level": "WARNING", "propagate": True}},
