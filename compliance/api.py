@@ -81,6 +81,7 @@ class RetentionPolicySerializer(serializers.Serializer):
     data_export_hours = serializers.IntegerField()
     audit_log_days = serializers.IntegerField()
     consent_evidence_days = serializers.IntegerField()
+    erased_job_record_days = serializers.IntegerField()
     biometric_outer_limit = serializers.CharField()
 
 

@@ -311,6 +311,17 @@ class DeletionCertificate(models.Model):
     def is_complete(self) -> bool:
         return not self.failures
 
+    @property
+    def items_erased(self) -> int:
+        """Everything the erasers removed, all categories together."""
+        erased = (self.scope or {}).get("erased", {})
+        return sum(int(count) for categories in erased.values() for count in categories.values())
+
+    @property
+    def found_nothing(self) -> bool:
+        """No app held anything about the subject: the certificate must say so, not "erased"."""
+        return self.is_complete and self.items_erased == 0
+
 
 # --- Sub-processors (GDPR Art. 28(2),(4); BIPA 15(d) disclosure register).
 
@@ -386,6 +397,9 @@ class SubprocessorErasureNotice(models.Model):
     subprocessor_name = models.CharField(max_length=200)
     method = models.CharField(max_length=100)
     recorded_at = models.DateTimeField()
+    # The outcome of the e-mail, when one could be sent: set after the send returns.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_result = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"{self.subprocessor_name}: {self.method}"

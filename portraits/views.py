@@ -92,7 +92,7 @@ def delete_job(request: HttpRequest, job_id: str) -> HttpResponse:
         raise Http404
     actor = f"user:{request.user.pk}" if request.user.is_authenticated else "job_holder"
     receipt = services.erase_job(job, reason="holder_request", actor=actor)
-    return render(request, "portraits/deleted.html", {"receipt": receipt, "job": job})
+    return render(request, "portraits/deleted.html", {"receipt": receipt, "job": job, **_what_we_keep()})
 
 
 @require_POST
@@ -110,7 +110,16 @@ def withdraw_consent(request: HttpRequest, job_id: str) -> HttpResponse:
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     job.refresh_from_db()
-    return render(request, "portraits/deleted.html", {"job": job, "withdrawn": True})
+    return render(request, "portraits/deleted.html", {"job": job, "withdrawn": True, **_what_we_keep()})
+
+
+def _what_we_keep() -> dict[str, int]:
+    # The receipt states what stays and for how long, from the settings the purge jobs enforce.
+    return {
+        "erased_job_record_days": settings.PROPORTRAIT_ERASED_JOB_RECORD_DAYS,
+        "consent_evidence_days": settings.PROPORTRAIT_CONSENT_EVIDENCE_DAYS,
+        "audit_log_days": settings.COMPLIANCE_AUDIT_RETENTION_DAYS,
+    }
 
 
 def portrait_file(request: HttpRequest, signed: str) -> HttpResponse:

@@ -33,8 +33,8 @@ from compliance.models import (
     DsarType,
     Jurisdiction,
 )
-from compliance.services.erasure import Subject, erase_subject, erasure_blockers
-from compliance.services.exports import export_subject_data, store_export
+from compliance.services.erasure import Subject, erase_subject, erasure_blockers, notice_summary
+from compliance.services.exports import export_subject_data, store_export, subject_holds_data
 from proportrait import ratelimit
 from proportrait.addresses import normalise_email
 from proportrait.emails import send_email
@@ -619,6 +619,9 @@ def _completion_links(request: DataSubjectRequest) -> dict[str, Any]:
     links: dict[str, Any] = {}
     if request.certificate_id:
         links["certificate_url"] = certificate_url(request.certificate_id)
+        certificate = DeletionCertificate.objects.get(pk=request.certificate_id)
+        links["nothing_found"] = certificate.found_nothing
+        links.update(notice_summary(certificate))
     return links
 
 
@@ -727,9 +730,15 @@ def fulfil_request(request_id: Any) -> DataSubjectRequest:
                 DsarStatus.COMPLETED,
                 actor=actor,
                 to_email=email,
-                resolution_note="Erased; see the deletion certificate.",
+                resolution_note=NOTHING_FOUND_NOTE if certificate.found_nothing else ERASED_NOTE,
             )
             redact_request(request)
+        return request
+
+    if not subject_holds_data(subject, ignore_reference=request.reference):
+        # Nothing to copy: say so, rather than send an archive that looks like an answer.
+        with transaction.atomic():
+            _close(request, DsarStatus.COMPLETED, actor=actor, resolution_note=NOTHING_FOUND_NOTE)
         return request
 
     archive = export_subject_data(subject, reference=request.reference, actor=actor)
@@ -764,6 +773,13 @@ def _hold_for_staff(request: DataSubjectRequest, hold: str, *, actor: str, block
             data={"hold": hold, "blockers": len(blockers)},
         )
         _notify(request, "dsar-held", blockers=blockers)
+
+
+ERASED_NOTE = "Erased; see the deletion certificate."
+NOTHING_FOUND_NOTE = (
+    "We found no data linked to this: no account, portraits, consent or other records for the address "
+    "you gave (or the job reference, if you gave one). There was nothing to erase or copy."
+)
 
 
 def redact_request(request: DataSubjectRequest) -> None:
