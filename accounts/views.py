@@ -317,7 +317,7 @@ def _session_jobs(request: HttpRequest) -> list[str]:
 @login_required
 @never_cache
 def claim(request: HttpRequest) -> HttpResponse:
-    from portraits.access import job_for_token
+    from portraits.access import job_for_reference
     from portraits.models import PortraitJob
 
     user: User = request.user  # type: ignore[assignment]
@@ -334,13 +334,11 @@ def claim(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:home")
         form = ClaimForm(request.POST)
         if form.is_valid():
-            job = job_for_token(form.cleaned_data["job_id"], form.cleaned_data["token"])
+            job = job_for_reference(form.cleaned_data["token"])
             if job is not None and services.claim_job(job, user):
                 messages.success(request, "The portraits are now in your account.")
                 return redirect("accounts:home")
-            form.add_error(
-                None, "No job with that reference and token can be claimed. Check both and try again."
-            )
+            form.add_error(None, "No job with that reference can be claimed. Check it and try again.")
         status = 400
     jobs = services.claimable_session_jobs(_session_jobs(request))
     return render(request, "accounts/claim.html", {"form": form, "jobs": jobs}, status=status)

@@ -13,7 +13,7 @@ from compliance.models import ConsentKind
 from compliance.services import current_document
 from gpu_worker.styles import BUILTIN_STYLES
 from portraits import services
-from portraits.access import job_for_request, remember_job
+from portraits.access import job_for_request, reference_for, remember_job, remember_reference
 from portraits.api import JOB_REJECTIONS, create_job_from_request, job_payload, job_rejection
 from portraits.forms import UploadForm
 from proportrait.http import client_ip
@@ -57,7 +57,9 @@ def upload(request: HttpRequest) -> HttpResponse:
                 error = {"code": code, "message": message}
             else:
                 remember_job(request, created.job)
-                return redirect("portraits:job", job_id=created.job.id)
+                response = redirect("portraits:job", job_id=created.job.id)
+                remember_reference(response, created.job, created.token)
+                return response
         else:
             error = {"code": "invalid_request", "message": "Please choose a style and try again."}
             status = 400
@@ -82,7 +84,11 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = job_for_request(request, job_id)
     if job is None:
         raise Http404
-    return render(request, "portraits/job.html", {"job": job, "payload": job_payload(request, job)})
+    return render(
+        request,
+        "portraits/job.html",
+        {"job": job, "payload": job_payload(request, job), **reference_for(request, job)},
+    )
 
 
 @require_POST
@@ -92,7 +98,11 @@ def delete_job(request: HttpRequest, job_id: str) -> HttpResponse:
         raise Http404
     actor = f"user:{request.user.pk}" if request.user.is_authenticated else "job_holder"
     receipt = services.erase_job(job, reason="holder_request", actor=actor)
-    return render(request, "portraits/deleted.html", {"receipt": receipt, "job": job, **_what_we_keep()})
+    return render(
+        request,
+        "portraits/deleted.html",
+        {"receipt": receipt, "job": job, **_what_we_keep(), **reference_for(request, job)},
+    )
 
 
 @require_POST
@@ -110,7 +120,11 @@ def withdraw_consent(request: HttpRequest, job_id: str) -> HttpResponse:
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     job.refresh_from_db()
-    return render(request, "portraits/deleted.html", {"job": job, "withdrawn": True, **_what_we_keep()})
+    return render(
+        request,
+        "portraits/deleted.html",
+        {"job": job, "withdrawn": True, **_what_we_keep(), **reference_for(request, job)},
+    )
 
 
 def _what_we_keep() -> dict[str, int]:
