@@ -99,6 +99,23 @@ def sole_owned_organisations(user: User) -> list[Organisation]:
     return [org for org in owned if org.memberships.filter(role=Role.OWNER).count() == 1]
 
 
+def _check_mail_limit(kind: str, email: str, organisation: Organisation) -> None:
+    """Invitations, re-sends and reminders share one limit per person and per organisation."""
+    from accounts import security
+
+    try:
+        security.check_team_mail(kind, normalise_email(email) or email, organisation.pk)
+    except security.MailLimited as limited:
+        record_event(
+            "team.mail_limited",
+            actor="system",
+            object_type="organisation",
+            object_id=str(organisation.pk),
+            data={"kind": kind},
+        )
+        raise TeamError(limited.message) from limited
+
+
 def seats_used(organisation: Organisation, now: datetime | None = None) -> int:
     now = now or timezone.now()
     pending = organisation.invitations.filter(
@@ -153,6 +170,7 @@ def invite_member(
             raise TeamError("This person already has an open invitation; re-send it instead.")
         if seats_used(organisation, now) >= organisation.seats:
             raise TeamError(f"All {organisation.seats} seats are taken.")
+        _check_mail_limit("invitation", email, organisation)
         raw = secrets.token_urlsafe(32)
         invitation = Invitation.objects.create(
             organisation=organisation,
@@ -213,6 +231,7 @@ def resend_invitation(invitation: Invitation, *, actor: User) -> None:
     """A fresh link (the old one stops working) with a fresh expiry."""
     if invitation.accepted_at or invitation.revoked_at:
         raise TeamError("This invitation was already used or revoked.")
+    _check_mail_limit("invitation", invitation.email, invitation.organisation)
     raw = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
@@ -475,6 +494,7 @@ def send_reminder(
         resend_invitation(invitation, actor=actor)
         return
     assert membership is not None
+    _check_mail_limit("reminder", membership.user.email, organisation)
     send_email(
         "team-reminder",
         [membership.user.email],

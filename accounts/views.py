@@ -65,25 +65,33 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:home")
     form = SignUpForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        user = services.sign_up(
+        try:
+            security.check_visitor_mail("signup", form.cleaned_data["email"], client_ip(request))
+        except security.MailLimited as limited:
+            form.add_error(None, limited.message)
+            return render(
+                request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")}, status=429
+            )
+        services.sign_up(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password"],
             first_name=form.cleaned_data["first_name"],
         )
-        # Signed in straight away so that this browser's results can be claimed now; later log-ins
-        # need the verified address. An address that already has an account gets the same answer
-        # (its owner is emailed instead), so sign-up does not reveal who has an account.
-        if user is not None:
-            auth_login(request, user, backend=BACKEND)
-        messages.success(request, "Check your email: we sent a message to that address.")
+        # The same answer, and the same state (no session), whether or not the address already
+        # has an account (its owner is e-mailed instead): sign-up does not reveal who has one.
+        # The new account signs in once its address is verified; this browser's results stay
+        # claimable in its session meanwhile.
+        messages.success(
+            request, "Check your email: we sent a message to that address. Then log in to continue."
+        )
         next_url = _safe_next(request, "")
-        if next_url:
-            return redirect(next_url)
-        if services.claimable_session_jobs(_session_jobs(request)):
-            return redirect("accounts:claim")
-        return redirect("accounts:home")
-    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")})
+        login_url = reverse("accounts:login")
+        return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
+    return render(
+        request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")}, status=status
+    )
 
 
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
@@ -136,7 +144,9 @@ def login(request: HttpRequest) -> HttpResponse:
                 )
                 error = "That email and password do not match. Check both and try again."
                 status = 400
-            elif user.email_verified_at is None and user.last_login is not None:
+            elif user.email_verified_at is None:
+                # Sign-up signs nobody in (it must not reveal whether the address had an account),
+                # so the first log-in, like every later one, needs the verified address.
                 error = "Please verify your email address first: use the link we emailed you."
                 status = 400
             elif services.has_two_factor(user):
@@ -221,6 +231,14 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def get_form_class(self) -> Any:
         return services.ProPortraitPasswordResetForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            security.check_visitor_mail("reset", form.cleaned_data["email"], client_ip(self.request))
+        except security.MailLimited as limited:
+            form.add_error(None, limited.message)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

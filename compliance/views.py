@@ -102,6 +102,7 @@ def dsar(request: HttpRequest) -> HttpResponse:
                 job_reference=form.cleaned_data["job_reference"],
                 jurisdiction=form.cleaned_data["jurisdiction"] or "unknown",
                 ip=client_ip(request),
+                signed_in_user=request.user,
             )
         except services.DsarError as error:
             form.add_error(None, error.message)

@@ -238,6 +238,14 @@ ACCOUNTS_LOGIN_ATTEMPTS_PER_IP = env_int("ACCOUNTS_LOGIN_ATTEMPTS_PER_IP", 50)
 ACCOUNTS_EMAIL_VERIFICATION_DAYS = env_int("ACCOUNTS_EMAIL_VERIFICATION_DAYS", 3)
 ACCOUNTS_INVITATION_DAYS = env_int("ACCOUNTS_INVITATION_DAYS", 14)
 ACCOUNTS_BACKUP_CODES = 10
+# Mail a visitor can make us send (sign-up, reset): per address from one network, and per network.
+ACCOUNTS_MAILS_PER_ADDRESS_PER_NETWORK_PER_HOUR = env_int(
+    "ACCOUNTS_MAILS_PER_ADDRESS_PER_NETWORK_PER_HOUR", 3
+)
+ACCOUNTS_MAIL_REQUESTS_PER_NETWORK_PER_HOUR = env_int("ACCOUNTS_MAIL_REQUESTS_PER_NETWORK_PER_HOUR", 20)
+# Invitations, re-sends and reminders: per invitation or member a day, per organisation an hour.
+ACCOUNTS_TEAM_MAILS_PER_PERSON_PER_DAY = env_int("ACCOUNTS_TEAM_MAILS_PER_PERSON_PER_DAY", 3)
+ACCOUNTS_TEAM_MAILS_PER_ORGANISATION_PER_HOUR = env_int("ACCOUNTS_TEAM_MAILS_PER_ORGANISATION_PER_HOUR", 200)
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2  # a reset link works for two hours
 CELERY_BEAT_SCHEDULE["accounts-enforce-retention"] = {
     "task": "accounts.enforce_retention",

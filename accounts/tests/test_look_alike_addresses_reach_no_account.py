@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts.models import Membership, User
 from accounts.tests.conftest import PASSWORD, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 VICTIM = "victim@gmail.com"
 LOOK_ALIKES = [

@@ -165,9 +165,16 @@ def _address_digest(ip: str | None) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:{bucket}".encode()).hexdigest()[:32]
 
 
+def _record_refusal(limit: str) -> None:
+    # Refusals are evidence too (who was turned away, and by which limit), kept without the
+    # address or the network: the audit log holds neither.
+    record_event("dsar.rate_limited", actor="anonymous", object_type="dsar", data={"limit": limit})
+
+
 def _check_rate(ip: str | None) -> None:
     count = ratelimit.hit(f"compliance:dsar-rate:{_address_digest(ip)}", 3600)
     if count > settings.COMPLIANCE_DSAR_REQUESTS_PER_HOUR:
+        _record_refusal("requests_per_network_hour")
         raise DsarError(
             "rate_limited",
             "Too many requests from your network. Please try again in an hour.",
@@ -177,14 +184,16 @@ def _check_rate(ip: str | None) -> None:
 
 # Limits across requests: one request allows only a few codes and tries, but a person (or a
 # network) could open request after request and keep guessing. These count per email digest
-# and per address bucket over a day.
+# *from one network* and per network over a day: never per address alone, so that requests
+# naming someone's address from other networks cannot use up that person's own quota.
 DAY_SECONDS = 24 * 3600
 
 
 def _quota_keys(kind: str, email_sha256: str, ip: str | None) -> tuple[str, str]:
+    network = _address_digest(ip)
     return (
-        f"compliance:dsar-{kind}:email:{email_sha256[:32]}",
-        f"compliance:dsar-{kind}:address:{_address_digest(ip)}",
+        f"compliance:dsar-{kind}:email:{email_sha256[:32]}:{network}",
+        f"compliance:dsar-{kind}:address:{network}",
     )
 
 
@@ -193,6 +202,7 @@ def _check_code_quota(email_sha256: str, ip: str | None) -> None:
     if ratelimit.count(email_key, DAY_SECONDS) >= settings.COMPLIANCE_DSAR_CODES_PER_EMAIL_PER_DAY or (
         ratelimit.count(address_key, DAY_SECONDS) >= settings.COMPLIANCE_DSAR_CODES_PER_ADDRESS_PER_DAY
     ):
+        _record_refusal("codes_per_day")
         raise DsarError(
             "rate_limited",
             "We have sent the most verification codes we can for today. Please try again tomorrow.",
@@ -266,6 +276,7 @@ def create_request(
     job_reference: str = "",
     jurisdiction: str = Jurisdiction.UNKNOWN,
     ip: str | None = None,
+    signed_in_user: Any = None,
 ) -> DataSubjectRequest:
     """Record a request, email its receipt with a verification code, and return it.
 
@@ -275,8 +286,19 @@ def create_request(
     When the address belongs to an account, every message goes to the account's stored address,
     never to the spelling that was typed, and the request will need the account holder to sign
     in before anything is released or erased (confirm_by_account).
+
+    A signed-in account holder asking about their own address is never refused by the rate
+    limits: those exist to stop others, and cannot be used against the holder.
     """
-    _check_rate(ip)
+    account = find_account(email)
+    own_request = (
+        account is not None
+        and signed_in_user is not None
+        and getattr(signed_in_user, "is_authenticated", False)
+        and signed_in_user.pk == account.pk
+    )
+    if not own_request:
+        _check_rate(ip)
     if request_type not in DsarType.values:
         raise DsarError("invalid_request", f"request_type must be one of: {', '.join(DsarType.values)}.")
     if jurisdiction not in Jurisdiction.values:
@@ -284,12 +306,12 @@ def create_request(
     email = email.strip()
     if not email or "@" not in email:
         raise DsarError("invalid_request", "Please give the email address we can reach you at.")
-    account = find_account(email)
     if account is not None:
         email = account.email
     now = timezone.now()
     digest = email_digest(email)
-    _check_code_quota(digest, ip)
+    if not own_request:
+        _check_code_quota(digest, ip)
     with transaction.atomic():
         request = DataSubjectRequest.objects.create(
             request_type=request_type,
