@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from portraits.models import PortraitJob
 from portraits.services import hash_token
@@ -84,7 +83,8 @@ def reference_for(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:
     token = request.COOKIES.get(REFERENCE_COOKIE_PREFIX + str(job.id), "")
     if not token or not hmac.compare_digest(job.token_hash, hash_token(token)):
         return {}
-    until: datetime = timezone.now() + timedelta(days=reference_days())
+    # The cookie was set when the job was made, for reference_days().
+    until: datetime = job.created_at + timedelta(days=reference_days())
     return {"reference": token, "reference_until": until}
 
 
