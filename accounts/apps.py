@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
         from django.contrib import admin
         from django_otp.admin import OTPAdminSite
 
-        from accounts.privacy import erase_account_data, export_account_data
+        from accounts.privacy import erase_account_data, erasure_blockers, export_account_data
         from compliance import services as compliance_services
 
         # The admin asks for a second factor: a password alone never opens it.
@@ -22,3 +22,4 @@ class AccountsConfig(AppConfig):
         from accounts.billing import register_team_billing_handlers
 
         register_team_billing_handlers()
+        compliance_services.register_erasure_blocker("accounts", erasure_blockers)

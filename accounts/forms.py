@@ -56,8 +56,12 @@ class CodeForm(forms.Form):
 
 
 class ClaimForm(forms.Form):
-    job_id = forms.UUIDField(label="Job reference")
-    token = forms.CharField(label="Job token", max_length=100, help_text="Shown once when you uploaded.")
+    token = forms.CharField(
+        label="Private job reference",
+        max_length=100,
+        help_text="Shown on your results page, or the token the API gave you when you uploaded.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
 
 
 class RetentionForm(forms.Form):

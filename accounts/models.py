@@ -9,24 +9,41 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from proportrait.addresses import normalise_email
+
 if TYPE_CHECKING:
     from gpu_worker.schemas import Style
+
+
+def _with_email_key(update_fields: Any) -> Any:
+    if update_fields is not None and "email" in update_fields:
+        return {*update_fields, "email_key"}
+    return update_fields
 
 
 class User(AbstractUser):
     """A person with an account. Accounts are optional: anonymous jobs need none."""
 
     email = models.EmailField("email address", unique=True)
+    # The one form every lookup by address compares exactly (proportrait.addresses): never a
+    # database case-insensitive match, whose folding differs between stacks.
+    # null, not "": a unique column must allow several rows without a key (see 0004_email_key).
+    email_key = models.CharField(max_length=400, unique=True, null=True, editable=False)  # noqa: DJ001
     email_verified_at = models.DateTimeField(null=True, blank=True)
 
     REQUIRED_FIELDS = ["email"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email_key = normalise_email(self.email) or None
+        kwargs["update_fields"] = _with_email_key(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -165,6 +182,7 @@ class Invitation(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
+    email_key = models.CharField(max_length=400, db_index=True, default="", editable=False)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -181,6 +199,11 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"invitation {self.pk} to {self.organisation_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email_key = normalise_email(self.email)
+        kwargs["update_fields"] = _with_email_key(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
     def is_open(self, now: datetime) -> bool:
         """Neither used, revoked nor expired."""

@@ -11,6 +11,26 @@ from typing import Any
 from django.db.models import Q
 
 from accounts.models import Invitation, Membership, Organisation, OrganisationApiToken, TeamSubmission, User
+from proportrait.addresses import normalise_email
+
+
+def erasure_blockers(subject: Any) -> list[str]:
+    """The safeguard account deletion applies: erasing the only owner of an organisation would
+    leave it with nobody able to manage it, while its members' data and API tokens live on."""
+    if subject.user_id is None or getattr(subject, "scope", "everything") == "biometric":
+        return []
+    if getattr(subject, "organisation_id", None) is not None:
+        return []
+    from accounts.teams import sole_owned_organisations
+
+    user = User.objects.filter(pk=subject.user_id).first()
+    if user is None:
+        return []
+    return [
+        f"The account is the only owner of an organisation (id {organisation.pk}); "
+        "ownership must pass to someone else, or the organisation be deleted, first."
+        for organisation in sole_owned_organisations(user)
+    ]
 
 
 def erase_account_data(subject: Any) -> Any:
@@ -41,6 +61,10 @@ def erase_account_data(subject: Any) -> Any:
             categories["organisations"] = 1
 
     if subject.user_id is not None:
+        blockers = erasure_blockers(subject)
+        if blockers:
+            # Never leave a headless organisation behind (the caller records this eraser as failed).
+            raise RuntimeError(blockers[0])
         submissions = TeamSubmission.objects.filter(membership__user_id=subject.user_id)
         categories["team_submissions"] = categories.get("team_submissions", 0) + submissions.delete()[0]
         if biometric_only:
@@ -63,7 +87,7 @@ def erase_account_data(subject: Any) -> Any:
     if subject.email and not biometric_only:
         categories["invitations"] = (
             categories.get("invitations", 0)
-            + Invitation.objects.filter(email__iexact=subject.email).delete()[0]
+            + Invitation.objects.filter(email_key=normalise_email(subject.email)).delete()[0]
         )
 
     return ErasureReport(
@@ -120,8 +144,8 @@ def export_account_data(subject: Any) -> Any:
                 "created_at": invitation.created_at.isoformat(),
                 "accepted_at": invitation.accepted_at.isoformat() if invitation.accepted_at else None,
             }
-            for invitation in Invitation.objects.filter(email__iexact=subject.email).select_related(
-                "organisation"
-            )
+            for invitation in Invitation.objects.filter(
+                email_key=normalise_email(subject.email)
+            ).select_related("organisation")
         ]
     return ExportPart(json_data=data)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from proportrait import ratelimit
+from proportrait.addresses import normalise_email
 from proportrait.http import ip_bucket
 
 
@@ -25,11 +26,12 @@ def _digest(kind: str, value: str) -> str:
 
 
 def _failures_key(email: str) -> str:
-    return f"accounts:login-failures:{_digest('email', email)}"
+    # The normalised form: every spelling that reaches the same account shares one counter.
+    return f"accounts:login-failures:{_digest('email', normalise_email(email) or email)}"
 
 
 def _lock_key(email: str) -> str:
-    return f"accounts:login-lock:{_digest('email', email)}"
+    return f"accounts:login-lock:{_digest('email', normalise_email(email) or email)}"
 
 
 def _ip_key(ip: str | None) -> str:
@@ -73,3 +75,72 @@ def clear_login_failures(email: str) -> None:
 def is_locked(email: str) -> bool:
     locked_until = cache.get(_lock_key(email))
     return locked_until is not None and float(locked_until) > time.time()
+
+
+# --- Mail that a visitor can make us send (sign-up, password reset, invitations, reminders)
+
+HOUR_SECONDS = 3600
+DAY_SECONDS = 24 * HOUR_SECONDS
+
+
+class MailLimited(Exception):
+    """Too many mails of one kind; `message` says what to do. Raised before anything is sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _record_refusal(kind: str, limit: str) -> None:
+    from compliance.audit import record_event
+
+    record_event(
+        "account.mail_limited", actor="anonymous", object_type="user", data={"kind": kind, "limit": limit}
+    )
+
+
+def check_visitor_mail(kind: str, email: str, ip: str | None) -> None:
+    """Sign-up and reset: count one request and raise MailLimited past a limit.
+
+    Counted per address *and network* (ACCOUNTS_MAILS_PER_ADDRESS_PER_NETWORK_PER_HOUR) and per
+    network (ACCOUNTS_MAIL_REQUESTS_PER_NETWORK_PER_HOUR), never per address alone: someone
+    else's requests from their network cannot use up the address holder's own. The count is the
+    same whether or not the address has an account, so a refusal reveals nothing either.
+    """
+    try:
+        bucket = ip_bucket(ip)
+    except ValueError:
+        bucket = "unknown"
+    address = normalise_email(email) or email.strip().casefold()
+    per_address = ratelimit.hit(
+        f"accounts:{kind}:address:{_digest('email', address)}:{_digest('ip', bucket)}", HOUR_SECONDS
+    )
+    per_network = ratelimit.hit(f"accounts:{kind}:network:{_digest('ip', bucket)}", HOUR_SECONDS)
+    if per_address > settings.ACCOUNTS_MAILS_PER_ADDRESS_PER_NETWORK_PER_HOUR:
+        _record_refusal(kind, "address_from_network")
+        raise MailLimited(
+            "We have just sent several messages to this address. "
+            "Please check your inbox, or try again in an hour."
+        )
+    if per_network > settings.ACCOUNTS_MAIL_REQUESTS_PER_NETWORK_PER_HOUR:
+        _record_refusal(kind, "network")
+        raise MailLimited("Too many requests from your network. Please try again in an hour.")
+
+
+def check_team_mail(kind: str, person: str, organisation_id: int) -> None:
+    """Invitation sends, re-sends and reminders: at most ACCOUNTS_TEAM_MAILS_PER_PERSON_PER_DAY to
+    one person (`person`: their normalised address) from one organisation, and
+    ACCOUNTS_TEAM_MAILS_PER_ORGANISATION_PER_HOUR per organisation. `kind` names the mail."""
+    person_key = _digest("team-person", f"{organisation_id}:{person}")
+    per_person = ratelimit.count(f"accounts:team-mail:{person_key}", DAY_SECONDS)
+    per_organisation = ratelimit.count(f"accounts:team-mail:org:{organisation_id}", HOUR_SECONDS)
+    if per_person >= settings.ACCOUNTS_TEAM_MAILS_PER_PERSON_PER_DAY:
+        raise MailLimited(
+            "This person has had as many messages from us as we send in a day. Try again tomorrow."
+        )
+    if per_organisation >= settings.ACCOUNTS_TEAM_MAILS_PER_ORGANISATION_PER_HOUR:
+        raise MailLimited(
+            "Your organisation has sent as many messages as we allow in an hour. Try again later."
+        )
+    ratelimit.hit(f"accounts:team-mail:{person_key}", DAY_SECONDS)
+    ratelimit.hit(f"accounts:team-mail:org:{organisation_id}", HOUR_SECONDS)

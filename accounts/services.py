@@ -31,6 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from compliance.audit import record_event
+from proportrait.addresses import normalise_email
 from proportrait.emails import send_email
 
 VERIFY_SALT = "accounts.verify-email"
@@ -41,6 +42,24 @@ RETENTION_CHOICES_DAYS = (7, 30, 90, 180, 365)
 
 def user_actor(user: Any) -> str:
     return f"user:{user.pk}" if user is not None and getattr(user, "pk", None) else "anonymous"
+
+
+# --- Finding an account by address
+
+
+def find_account(email: str, *, active_only: bool = True) -> User | None:
+    """The account whose stored address has the same normalised form (proportrait.addresses).
+
+    Every lookup of a person by address goes through here; mail then goes to `user.email`, the
+    stored address, never to the address that was typed.
+    """
+    key = normalise_email(email)
+    if not key:
+        return None
+    accounts = User.objects.filter(email_key=key)
+    if active_only:
+        accounts = accounts.filter(is_active=True)
+    return accounts.first()
 
 
 # --- Sign-up and email verification
@@ -57,7 +76,7 @@ def sign_up(*, email: str, password: str, first_name: str = "") -> User | None:
     user = User(username=email, email=email, first_name=first_name.strip()[:150])
     # Argon2 (PASSWORD_HASHERS); hashed in both cases, so that both take as long.
     user.set_password(password)
-    if User.objects.filter(email__iexact=email).exists():
+    if find_account(email, active_only=False) is not None:
         notify_sign_up_for_existing_account(email)
         return None
     try:
@@ -75,10 +94,10 @@ def sign_up(*, email: str, password: str, first_name: str = "") -> User | None:
 
 def notify_sign_up_for_existing_account(email: str) -> None:
     """Tell an account's owner that someone tried to sign up with their address."""
-    owner = User.objects.filter(email__iexact=email, is_active=True).first()
+    owner = find_account(email)
     if owner is None:
         return
-    send_email(
+    send_from_worker(
         "account-exists",
         [owner.email],
         {
@@ -104,11 +123,18 @@ def verification_token(user: User) -> str:
 
 def send_verification_email(user: User) -> None:
     link = settings.SITE_URL + reverse("accounts:verify_email", args=[verification_token(user)])
-    send_email(
+    send_from_worker(
         "account-verify",
         [user.email],
         {"link": link, "days": settings.ACCOUNTS_EMAIL_VERIFICATION_DAYS, "first_name": user.first_name},
     )
+
+
+def send_from_worker(name: str, to: list[str], context: dict[str, Any]) -> None:
+    """Queue a sign-up mail for the worker once the surrounding transaction commits."""
+    from accounts import tasks
+
+    transaction.on_commit(lambda: tasks.send_account_email.delay(name, list(to), context))
 
 
 def verify_email(token: str) -> User | None:
@@ -133,7 +159,23 @@ def verify_email(token: str) -> User | None:
 
 
 class ProPortraitPasswordResetForm(PasswordResetForm):
-    """Django's reset form, sending through the project's one email module (text + HTML)."""
+    """Django's reset form, sending through the project's one email module (text + HTML).
+
+    The account is found by its normalised address (find_account), not Django's database
+    case-insensitive match, and the link goes to the account's stored address."""
+
+    def get_users(self, email: str) -> Any:
+        user = find_account(email)
+        if user is not None and user.has_usable_password():
+            yield user
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The look-up and the mail happen in the worker (send_password_reset_mail): the answer
+        # takes the same time and leaves the same state for any address.
+        from accounts import tasks
+
+        email = str(self.cleaned_data["email"])
+        transaction.on_commit(lambda: tasks.send_password_reset.delay(email))
 
     def send_mail(  # type: ignore[override]
         self,
@@ -161,6 +203,17 @@ class ProPortraitPasswordResetForm(PasswordResetForm):
         record_event(
             "account.password_reset_sent", actor="anonymous", object_type="user", object_id=str(user.pk)
         )
+
+
+def send_password_reset_mail(email: str) -> int:
+    """Worker side of a reset request: e-mail the reset link to the stored address of the account
+    the typed address normalises to, if any. Returns how many mails were sent (0 or 1)."""
+    form = ProPortraitPasswordResetForm()
+    sent = 0
+    for user in form.get_users(email):
+        form.send_mail("", "", {"user": user}, None, user.email)
+        sent += 1
+    return sent
 
 
 # --- Log-in events (counts and ids only)
@@ -434,6 +487,7 @@ def anonymise_user(user_id: int) -> int:
     return User.objects.filter(pk=user_id).update(
         username=placeholder,
         email=f"{placeholder}@erased.invalid",
+        email_key=normalise_email(f"{placeholder}@erased.invalid"),
         first_name="",
         last_name="",
         password=make_password(None),  # unusable: no password can match

@@ -231,8 +231,12 @@ def _member(organisation: Any, membership_id: int) -> Membership:
 @require_POST
 def member_remind(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
     organisation = admin_membership(request, slug).organisation
-    teams.send_reminder(organisation, actor=request.user, membership=_member(organisation, membership_id))  # type: ignore[arg-type]
-    messages.success(request, "Reminder sent.")
+    try:
+        teams.send_reminder(organisation, actor=request.user, membership=_member(organisation, membership_id))  # type: ignore[arg-type]
+    except teams.TeamError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Reminder sent.")
     return redirect("accounts:org_dashboard", slug=slug)
 
 
@@ -401,7 +405,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             "invitation": found,
             "next": request.get_full_path(),
             "email_matches": request.user.is_authenticated
-            and request.user.email.lower() == found.email.lower(),
+            and bool(found.email_key)
+            and request.user.email_key == found.email_key,
         },  # type: ignore[union-attr]
     )
 

@@ -38,6 +38,7 @@ from accounts.models import (
 )
 from accounts.services import user_actor
 from compliance.audit import record_event
+from proportrait.addresses import normalise_email
 from proportrait.emails import send_email
 
 
@@ -98,6 +99,23 @@ def sole_owned_organisations(user: User) -> list[Organisation]:
     return [org for org in owned if org.memberships.filter(role=Role.OWNER).count() == 1]
 
 
+def _check_mail_limit(kind: str, email: str, organisation: Organisation) -> None:
+    """Invitations, re-sends and reminders share one limit per person and per organisation."""
+    from accounts import security
+
+    try:
+        security.check_team_mail(kind, normalise_email(email) or email, organisation.pk)
+    except security.MailLimited as limited:
+        record_event(
+            "team.mail_limited",
+            actor="system",
+            object_type="organisation",
+            object_id=str(organisation.pk),
+            data={"kind": kind},
+        )
+        raise TeamError(limited.message) from limited
+
+
 def seats_used(organisation: Organisation, now: datetime | None = None) -> int:
     now = now or timezone.now()
     pending = organisation.invitations.filter(
@@ -141,10 +159,13 @@ def invite_member(
     now = timezone.now()
     with transaction.atomic():
         Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
-        if organisation.memberships.filter(user__email__iexact=email).exists():
+        if organisation.memberships.filter(user__email_key=normalise_email(email)).exists():
             raise TeamError("This person is already a member.")
         if organisation.invitations.filter(
-            email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+            email_key=normalise_email(email),
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
         ).exists():
             raise TeamError("This person already has an open invitation; re-send it instead.")
         # Free mode: the organisation's seat setting; with payments on, the seats its team plan pays for.
@@ -152,6 +173,7 @@ def invite_member(
 
         if seats_used(organisation, now) >= seat_limit(organisation):
             raise TeamError(seat_limit_message(organisation))
+        _check_mail_limit("invitation", email, organisation)
         raw = secrets.token_urlsafe(32)
         invitation = Invitation.objects.create(
             organisation=organisation,
@@ -212,6 +234,7 @@ def resend_invitation(invitation: Invitation, *, actor: User) -> None:
     """A fresh link (the old one stops working) with a fresh expiry."""
     if invitation.accepted_at or invitation.revoked_at:
         raise TeamError("This invitation was already used or revoked.")
+    _check_mail_limit("invitation", invitation.email, invitation.organisation)
     raw = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
@@ -262,7 +285,7 @@ def accept_invitation(raw_token: str, user: User) -> Membership:
         raise TeamError(
             "This invitation link has expired, was revoked or was already used. Ask your admin for a new one."
         )
-    if invitation.email.lower() != user.email.lower():
+    if not invitation.email_key or invitation.email_key != user.email_key:
         raise TeamError("This invitation was sent to a different email address. Log in with that address.")
     now = timezone.now()
     with transaction.atomic():
@@ -502,6 +525,7 @@ def send_reminder(
         resend_invitation(invitation, actor=actor)
         return
     assert membership is not None
+    _check_mail_limit("reminder", membership.user.email, organisation)
     send_email(
         "team-reminder",
         [membership.user.email],

@@ -67,25 +67,33 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:home")
     invited = request.session.get("invited_email", "")  # set by the invitation page
     form = SignUpForm(request.POST or None, initial={"email": invited} if invited else None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        user = services.sign_up(
+        try:
+            security.check_visitor_mail("signup", form.cleaned_data["email"], client_ip(request))
+        except security.MailLimited as limited:
+            form.add_error(None, limited.message)
+            return render(
+                request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")}, status=429
+            )
+        services.sign_up(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password"],
             first_name=form.cleaned_data["first_name"],
         )
-        # Signed in straight away so that this browser's results can be claimed now; later log-ins
-        # need the verified address. An address that already has an account gets the same answer
-        # (its owner is emailed instead), so sign-up does not reveal who has an account.
-        if user is not None:
-            auth_login(request, user, backend=BACKEND)
-        messages.success(request, "Check your email: we sent a message to that address.")
+        # The same answer, and the same state (no session), whether or not the address already
+        # has an account (its owner is e-mailed instead): sign-up does not reveal who has one.
+        # The new account signs in once its address is verified; this browser's results stay
+        # claimable in its session meanwhile.
+        messages.success(
+            request, "Check your email: we sent a message to that address. Then log in to continue."
+        )
         next_url = _safe_next(request, "")
-        if next_url:
-            return redirect(next_url)
-        if services.claimable_session_jobs(_session_jobs(request)):
-            return redirect("accounts:claim")
-        return redirect("accounts:home")
-    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")})
+        login_url = reverse("accounts:login")
+        return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
+    return render(
+        request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")}, status=status
+    )
 
 
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
@@ -128,7 +136,7 @@ def login(request: HttpRequest) -> HttpResponse:
             )
             status = 429
         else:
-            user = User.objects.filter(email__iexact=email, is_active=True).first()
+            user = services.find_account(email)
             if user is None:
                 # Hash once anyway, so that an unknown address takes as long as a wrong password.
                 User().set_password(form.cleaned_data["password"])
@@ -139,7 +147,9 @@ def login(request: HttpRequest) -> HttpResponse:
                 )
                 error = "That email and password do not match. Check both and try again."
                 status = 400
-            elif user.email_verified_at is None and user.last_login is not None:
+            elif user.email_verified_at is None:
+                # Sign-up signs nobody in (it must not reveal whether the address had an account),
+                # so the first log-in, like every later one, needs the verified address.
                 error = "Please verify your email address first: use the link we emailed you."
                 status = 400
             elif services.has_two_factor(user):
@@ -228,6 +238,14 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def get_form_class(self) -> Any:
         return services.ProPortraitPasswordResetForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            security.check_visitor_mail("reset", form.cleaned_data["email"], client_ip(self.request))
+        except security.MailLimited as limited:
+            form.add_error(None, limited.message)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -324,7 +342,7 @@ def _session_jobs(request: HttpRequest) -> list[str]:
 @login_required
 @never_cache
 def claim(request: HttpRequest) -> HttpResponse:
-    from portraits.access import job_for_token
+    from portraits.access import job_for_reference
     from portraits.models import PortraitJob
 
     user: User = request.user  # type: ignore[assignment]
@@ -341,13 +359,11 @@ def claim(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:home")
         form = ClaimForm(request.POST)
         if form.is_valid():
-            job = job_for_token(form.cleaned_data["job_id"], form.cleaned_data["token"])
+            job = job_for_reference(form.cleaned_data["token"])
             if job is not None and services.claim_job(job, user):
                 messages.success(request, "The portraits are now in your account.")
                 return redirect("accounts:home")
-            form.add_error(
-                None, "No job with that reference and token can be claimed. Check both and try again."
-            )
+            form.add_error(None, "No job with that reference can be claimed. Check it and try again.")
         status = 400
     jobs = services.claimable_session_jobs(_session_jobs(request))
     return render(request, "accounts/claim.html", {"form": form, "jobs": jobs}, status=status)

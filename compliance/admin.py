@@ -32,6 +32,7 @@ from compliance.models import (
     SubprocessorObjection,
     SubprocessorRegisterVersion,
 )
+from compliance.services.dsar import release_held_request
 from compliance.services.registers import ROPA_FIELDS
 
 
@@ -156,16 +157,17 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         "reference_display",
         "request_type",
         "status",
+        "hold",
         "received_at",
         "due_at",
         "days_left",
         "extended",
     ]
-    list_filter = [OverdueFilter, "status", "request_type", "jurisdiction"]
+    list_filter = [OverdueFilter, "status", "hold", "request_type", "jurisdiction"]
     search_fields = ["email_sha256", "id"]
     ordering = ["due_at"]
     action_form = ReasonActionForm
-    actions = ["extend", "deny", "start", "complete"]
+    actions = ["extend", "deny", "start", "complete", "release"]
     readonly_fields = [f.name for f in DataSubjectRequest._meta.fields if f.name != "id"] + [
         "certificate_link"
     ]
@@ -252,6 +254,15 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             queryset,
             lambda r, why: services.complete_request(r, note=why, actor=_actor(request)),
             "completed",
+        )
+
+    @admin.action(description="Release a held request: identity or ownership checked (say how)")
+    def release(self, request: HttpRequest, queryset: QuerySet[DataSubjectRequest]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda r, why: release_held_request(r, note=why, actor=_actor(request)),
+            "released",
         )
 
 

@@ -49,6 +49,10 @@ class DsarVerifySerializer(serializers.Serializer):
 
 class DsarStatusSerializer(serializers.Serializer):
     status = serializers.CharField()
+    hold = serializers.CharField(
+        help_text="Empty, or why the request waits: account_sign_in (the account holder confirms by "
+        "signing in, link emailed to the account's address) or sole_owner (staff review)."
+    )
 
 
 # A dict of fields (not a Serializer class) because a field called "data" would hide Serializer.data.
@@ -77,6 +81,7 @@ class RetentionPolicySerializer(serializers.Serializer):
     data_export_hours = serializers.IntegerField()
     audit_log_days = serializers.IntegerField()
     consent_evidence_days = serializers.IntegerField()
+    erased_job_record_days = serializers.IntegerField()
     biometric_outer_limit = serializers.CharField()
 
 
@@ -155,7 +160,7 @@ class DsarVerifyView(APIView):
             dsar = services.verify_request(dsar.pk, serializer.validated_data["code"], ip=client_ip(request))
         except services.DsarError as error:
             raise _api_error(error) from error
-        return Response({"status": dsar.status})
+        return Response({"status": dsar.status, "hold": dsar.hold})
 
 
 class DsarResendView(APIView):
@@ -178,7 +183,7 @@ class DsarResendView(APIView):
             dsar = services.resend_code(dsar.pk, ip=client_ip(request))
         except services.DsarError as error:
             raise _api_error(error) from error
-        return Response({"status": dsar.status}, status=status.HTTP_202_ACCEPTED)
+        return Response({"status": dsar.status, "hold": dsar.hold}, status=status.HTTP_202_ACCEPTED)
 
 
 class RetentionPolicyView(APIView):

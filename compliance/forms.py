@@ -24,11 +24,11 @@ class DsarForm(forms.Form):
         help_text="This only sets the legal deadline; we answer everyone as fast as we can.",
     )
     job_reference = forms.CharField(
-        label="Job token (optional)",
+        label="Private job reference (optional)",
         required=False,
         max_length=200,
-        help_text="Used the site without an account? Paste the job token shown with your portraits so we can "
-        "find them.",
+        help_text="Used the site without an account? Paste the private job reference shown on your results "
+        "page (and on your deletion receipt) so we can find your portraits and your consent record.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     details = forms.CharField(

@@ -178,6 +178,17 @@ class Jurisdiction(models.TextChoices):
     OTHER = "other", "Elsewhere"
 
 
+class DsarHold(models.TextChoices):
+    """Why a verified automatic request waits instead of being fulfilled."""
+
+    NONE = "", "Not held"
+    #: The address belongs to an account: its holder must confirm by signing in (with the
+    #: second factor where the account has one). Control of the mailbox alone is not enough.
+    ACCOUNT_SIGN_IN = "account_sign_in", "Waiting for the account holder to sign in"
+    #: Erasing the account would leave an organisation without an owner: staff review.
+    SOLE_OWNER = "sole_owner", "Staff review: the account is an organisation's only owner"
+
+
 class DataSubjectRequest(models.Model):
     """One rights request. The email is the requester's contact until the request is closed."""
 
@@ -217,6 +228,9 @@ class DataSubjectRequest(models.Model):
 
     # What the verified identity matched (ids only): {"user_id": 3, "job_ids": [...]}.
     matched_subject = models.JSONField(default=dict, blank=True)
+    # When the address belongs to an account, the signed-in holder confirms the request.
+    hold = models.CharField(max_length=20, choices=DsarHold.choices, default=DsarHold.NONE, blank=True)
+    account_confirmed_at = models.DateTimeField(null=True, blank=True)
     certificate = models.ForeignKey(
         "DeletionCertificate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -297,6 +311,17 @@ class DeletionCertificate(models.Model):
     def is_complete(self) -> bool:
         return not self.failures
 
+    @property
+    def items_erased(self) -> int:
+        """Everything the erasers removed, all categories together."""
+        erased = (self.scope or {}).get("erased", {})
+        return sum(int(count) for categories in erased.values() for count in categories.values())
+
+    @property
+    def found_nothing(self) -> bool:
+        """No app held anything about the subject: the certificate must say so, not "erased"."""
+        return self.is_complete and self.items_erased == 0
+
 
 # --- Sub-processors (GDPR Art. 28(2),(4); BIPA 15(d) disclosure register).
 
@@ -372,6 +397,9 @@ class SubprocessorErasureNotice(models.Model):
     subprocessor_name = models.CharField(max_length=200)
     method = models.CharField(max_length=100)
     recorded_at = models.DateTimeField()
+    # The outcome of the e-mail, when one could be sent: set after the send returns.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_result = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"{self.subprocessor_name}: {self.method}"

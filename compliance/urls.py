@@ -8,6 +8,7 @@ urlpatterns = [
     path("privacy/retention/", views.retention, name="retention"),
     path("privacy/requests/", views.dsar, name="dsar"),
     path("privacy/requests/<uuid:request_id>/", views.dsar_verify, name="dsar_verify"),
+    path("privacy/requests/<uuid:request_id>/confirm/", views.dsar_confirm, name="dsar_confirm"),
     path("privacy/sub-processors/", views.subprocessors, name="subprocessors"),
     path(
         "privacy/sub-processors/<slug:slug>/object/",

@@ -12,10 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_otp import user_has_device
 
+from accounts.views import verified_required
 from compliance import pdf, services
 from compliance.forms import DsarForm, VerifyForm
 from compliance.models import (
@@ -24,12 +28,13 @@ from compliance.models import (
     DataExport,
     DataSubjectRequest,
     DeletionCertificate,
+    DsarHold,
     DsarStatus,
     SubProcessor,
     SubprocessorRegisterVersion,
 )
 from compliance.services.dpa import organisation_role
-from compliance.services.dsar import certificate_for_token
+from compliance.services.dsar import account_confirmation_needed, certificate_for_token, confirm_by_account
 from compliance.services.registers import ADMIN_ROLES, ROPA_FIELDS
 from proportrait.http import client_ip
 
@@ -97,6 +102,7 @@ def dsar(request: HttpRequest) -> HttpResponse:
                 job_reference=form.cleaned_data["job_reference"],
                 jurisdiction=form.cleaned_data["jurisdiction"] or "unknown",
                 ip=client_ip(request),
+                signed_in_user=request.user,
             )
         except services.DsarError as error:
             form.add_error(None, error.message)
@@ -133,6 +139,46 @@ def dsar_verify(request: HttpRequest, request_id: str) -> HttpResponse:
             "form": form,
             "error_message": error_message,
             "unverified": dsar_request.status == DsarStatus.UNVERIFIED,
+            "needs_sign_in": account_confirmation_needed(dsar_request),
+            "held_for_staff": dsar_request.hold == DsarHold.SOLE_OWNER,
+        },
+        status=status,
+    )
+
+
+@never_cache
+def dsar_confirm(request: HttpRequest, request_id: str) -> HttpResponse:
+    """The account holder confirms, signed in, a request made with their address.
+
+    Anyone else (signed out, another account) learns nothing: signed-out people are sent to sign
+    in, other accounts get 404. An account with a second factor must pass it in this session.
+    """
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('accounts:login')}?{urlencode({'next': request.path})}")
+    dsar_request = get_object_or_404(DataSubjectRequest, pk=request_id)
+    if (dsar_request.matched_subject or {}).get("user_id") != request.user.pk:
+        raise Http404("No such request.")
+    second_factor_passed = bool(getattr(request.user, "is_verified", lambda: False)())
+    if user_has_device(request.user, confirmed=True) and not second_factor_passed:
+        messages.info(request, "Enter a code from your authenticator app to confirm this request.")
+        return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': request.path})}")
+    error_message, status = "", 200
+    if request.method == "POST":
+        try:
+            confirm_by_account(dsar_request.pk, request.user, second_factor_passed=second_factor_passed)
+        except services.DsarError as error:
+            error_message, status = error.message, error.http_status
+        else:
+            messages.success(request, "Thank you: your request is confirmed. We email you when it is done.")
+            return redirect("compliance:dsar_confirm", request_id=dsar_request.pk)
+        dsar_request.refresh_from_db()
+    return render(
+        request,
+        "compliance/dsar_confirm.html",
+        {
+            "dsar": dsar_request,
+            "needs_confirmation": account_confirmation_needed(dsar_request),
+            "error_message": error_message,
         },
         status=status,
     )
@@ -221,7 +267,7 @@ def _organisation(request: HttpRequest, slug: str) -> tuple[Any, str]:
     return organisation, role
 
 
-@login_required
+@verified_required
 def dpa_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     organisation, _ = _organisation(request, slug)
     if not services.can_manage_dpa(request.user, organisation):
@@ -230,7 +276,7 @@ def dpa_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     return _pdf_response(content, f"dpa-{organisation.slug}.pdf")
 
 
-@login_required
+@verified_required
 @require_POST
 def dpa_accept(request: HttpRequest, slug: str) -> HttpResponse:
     organisation, _ = _organisation(request, slug)
@@ -242,7 +288,7 @@ def dpa_accept(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(_safe_next(request, "/"))
 
 
-@login_required
+@verified_required
 @require_POST
 def subprocessor_objection(request: HttpRequest, slug: str) -> HttpResponse:
     """An organisation's owner or admin objects to the current sub-processor register (Art. 28(2))."""

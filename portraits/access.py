@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 
 from portraits.models import PortraitJob
 from portraits.services import hash_token
@@ -45,6 +47,53 @@ def job_for_request(request: HttpRequest, job_id: Any) -> PortraitJob | None:
     if user is not None and user.is_authenticated and job.owner_id == user.pk:
         return job
     return None
+
+
+# --- The private job reference: the job's bearer token, kept by the person, never by us.
+
+REFERENCE_COOKIE_PREFIX = "job-ref-"
+
+
+def reference_days() -> int:
+    """How long the browser keeps showing the reference: the results' lifetime plus the emptied
+    job record's, so that every receipt can show it."""
+    hours = settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS
+    return max(1, -(-hours // 24)) + settings.PROPORTRAIT_ERASED_JOB_RECORD_DAYS
+
+
+def remember_reference(response: HttpResponse, job: PortraitJob, token: str) -> None:
+    """Give the browser that uploaded the job its reference to show on every page of the job.
+
+    We store only the token's hash, so it lives in a cookie of this browser alone: readable by the
+    server for /jobs/<id>/ pages only, never by scripts, never sent cross-site.
+    """
+    response.set_cookie(
+        REFERENCE_COOKIE_PREFIX + str(job.id),
+        token,
+        max_age=reference_days() * 86400,
+        path=f"/jobs/{job.id}/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def reference_for(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:
+    """Template context with the job's reference when this browser holds the genuine one."""
+    token = request.COOKIES.get(REFERENCE_COOKIE_PREFIX + str(job.id), "")
+    if not token or not hmac.compare_digest(job.token_hash, hash_token(token)):
+        return {}
+    # The cookie was set when the job was made, for reference_days().
+    until: datetime = job.created_at + timedelta(days=reference_days())
+    return {"reference": token, "reference_until": until}
+
+
+def job_for_reference(reference: str) -> PortraitJob | None:
+    """The job whose private reference (bearer token) this is, or None; a job id proves nothing."""
+    reference = (reference or "").strip()
+    if not reference:
+        return None
+    return PortraitJob.objects.filter(token_hash=hash_token(reference)).first()
 
 
 def _load(job_id: Any) -> PortraitJob | None:

@@ -125,6 +125,37 @@ def job_payload(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:
     }
 
 
+class JobFieldsSerializer(serializers.Serializer):
+    """The text fields of an upload, each checked for type, length and NUL bytes before any use.
+
+    Every field is optional here so that what is missing gets its documented error code below
+    (consent_required, invalid_request), in the same order for the API and the upload page.
+    """
+
+    style = serializers.SlugField(required=False, allow_blank=True, max_length=80, default="")  # type: ignore[assignment]
+    consent = serializers.BooleanField(required=False, default=False)
+    consent_version = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    signature = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default="", trim_whitespace=False
+    )
+
+
+class InvalidFields(Exception):
+    """The upload's text fields failed their serializer; `message` names each field."""
+
+    def __init__(self, detail: Any) -> None:
+        super().__init__(_flatten_field_errors(detail))
+        self.detail = detail
+
+
+def _flatten_field_errors(detail: Any) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{key}: {_flatten_field_errors(value)}" for key, value in detail.items())
+    if isinstance(detail, list):
+        return " ".join(_flatten_field_errors(item) for item in detail)
+    return str(detail)
+
+
 def create_job_from_request(
     request: HttpRequest, data: Any, files: Any, *, owner: Any = None
 ) -> services.CreatedJob:
@@ -132,11 +163,16 @@ def create_job_from_request(
     if getattr(request, "upload_too_large", False):
         raise InputError(ErrorCode.FILE_TOO_LARGE)
     photo = files.get("photo")
-    consent_version = data.get("consent_version")
+    # An empty form field counts as not sent, so that it gets its own documented error below.
+    sent = {key: data.get(key) for key in JobFieldsSerializer().fields if data.get(key) not in (None, "")}
+    fields = JobFieldsSerializer(data=sent)
+    if not fields.is_valid():
+        raise InvalidFields(fields.errors)
+    valid = fields.validated_data
     act = ConsentAct(
-        checked=str(data.get("consent", "")).lower() in {"true", "1", "on", "yes"},
-        signature_name=str(data.get("signature", "")),
-        document_version=int(consent_version) if str(consent_version or "").isdigit() else None,
+        checked=bool(valid["consent"]),
+        signature_name=str(valid["signature"]),
+        document_version=valid["consent_version"],
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
@@ -149,7 +185,7 @@ def create_job_from_request(
         photo=photo.read(),
         consent=act,
         client=services.ClientInfo(ip=act.ip, user_agent=act.user_agent),
-        style_slug=str(data.get("style", "")),
+        style_slug=str(valid["style"]),
         owner=owner,
     )
 
@@ -161,6 +197,7 @@ class MissingPhoto(Exception):
 # What create_job_from_request may refuse with; both the API and the upload page answer these.
 JOB_REJECTIONS = (
     MissingPhoto,
+    InvalidFields,
     InputError,
     ConsentError,
     services.UnknownStyle,
@@ -180,6 +217,14 @@ def job_rejection(error: Exception, *, missing_photo_message: str) -> tuple[str,
     """(error code, plain message, HTTP status) for one of JOB_REJECTIONS."""
     if isinstance(error, MissingPhoto):
         return "invalid_request", missing_photo_message, 400
+    if isinstance(error, InvalidFields):
+        if "signature" in error.detail:
+            return (
+                "consent_required",
+                "Please type your full name as your signature (letters only, no control characters).",
+                400,
+            )
+        return "invalid_request", str(error), 400
     if isinstance(error, InputError):
         if error.code == ErrorCode.FILE_TOO_LARGE:
             return error.code.value, file_too_large_message(), 400

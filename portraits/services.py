@@ -633,6 +633,12 @@ def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
         PortraitJob.objects.filter(pk=job.pk).update(
             status=JobStatus.DELETED, deleted_at=timezone.now(), progress=0, stage="deleted"
         )
+        # What stays of the job is an emptied record (id, status, dates, the token's hash so that
+        # its holder still sees "deleted"), deleted after ERASED_JOB_RECORD_DAYS. The generation
+        # seed, the style it was made with and the original's hash and storage key go now.
+        PortraitJob.objects.filter(pk=job.pk).update(
+            seed=0, style_spec={}, original_ciphertext_sha256="", error_message=""
+        )
     destroy_original(job, reason=f"erase:{reason}")
     portraits = list(job.portraits.all())
     # Everything under the job's prefix goes, also objects of results that were never published.
@@ -674,9 +680,21 @@ def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
     )
 
 
-def purge_expired_results(now: Any = None) -> int:
-    """Scheduled: erase every job whose retention has run out."""
+def delete_erased_job_records(now: Any = None) -> int:
+    """Delete the emptied records of jobs erased more than PROPORTRAIT_ERASED_JOB_RECORD_DAYS ago.
+
+    Until then a link or a queued task finds the job "deleted" instead of "not found"; the
+    public retention schedule states the period (compliance.services.retention)."""
     now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PROPORTRAIT_ERASED_JOB_RECORD_DAYS)
+    deleted, _ = PortraitJob.objects.filter(status=JobStatus.DELETED, deleted_at__lt=cutoff).delete()
+    return int(deleted)
+
+
+def purge_expired_results(now: Any = None) -> int:
+    """Scheduled: erase every job whose retention has run out, and delete old emptied job records."""
+    now = now or timezone.now()
+    delete_erased_job_records(now)
     expired = PortraitJob.objects.filter(expires_at__lte=now).exclude(status=JobStatus.DELETED)
     count = 0
     for job in expired.iterator():
@@ -698,11 +716,19 @@ def erase_subject_portraits(subject: Subject) -> ErasureReport:
     # Detach the job rows from the person: they keep only ids and statuses.
     if subject.user_id is not None:
         PortraitJob.objects.filter(owner_id=subject.user_id).update(owner=None)
+    days = settings.PROPORTRAIT_ERASED_JOB_RECORD_DAYS
     return ErasureReport(
         app="portraits",
         categories={"portrait_jobs": erased, "portraits": portraits, "storage_objects": objects},
         systems=("database", "object_storage", "data_keys", "task_queue"),
         notes="Queued generation tasks find the job erased and do nothing; data keys are crypto-shredded.",
+        remains=(
+            f"{erased} emptied job record(s): the job id, status 'deleted', dates and a hash of the job "
+            f"token, so that a link or queued task finds the job deleted; deleted after {days} days. "
+            "The photo, portraits, their keys, the seed and the style are gone."
+            if erased
+            else ""
+        ),
     )
 
 

@@ -20,7 +20,7 @@ from compliance.services import current_document
 from gpu_worker.errors import DEFAULT_MESSAGES, ErrorCode
 from gpu_worker.styles import BUILTIN_STYLES
 from portraits import archive, notify, services
-from portraits.access import job_for_request, remember_job
+from portraits.access import job_for_request, reference_for, remember_job, remember_reference
 from portraits.api import JOB_REJECTIONS, create_job_from_request, file_too_large_message, job_rejection
 from portraits.forms import ResultsEmailForm, UploadForm
 from portraits.models import JobStatus, Portrait, PortraitJob, ResultsEmail
@@ -95,7 +95,9 @@ def upload(request: HttpRequest) -> HttpResponse:
                     retry_after = str(exc.retry_after_seconds)
             else:
                 remember_job(request, created.job)
-                return redirect("portraits:job", job_id=created.job.id)
+                response = redirect("portraits:job", job_id=created.job.id)
+                remember_reference(response, created.job, created.token)
+                return response
         else:
             error = {"code": "invalid_request", "message": "Please choose a style.", "field": "style"}
             status = 400
@@ -122,10 +124,10 @@ def upload(request: HttpRequest) -> HttpResponse:
         "retention_hours": settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS,
         "deadman_minutes": settings.PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES,
     }
-    response = render(request, "portraits/upload.html", context, status=status)
+    page = render(request, "portraits/upload.html", context, status=status)
     if retry_after:
-        response["Retry-After"] = retry_after
-    return response
+        page["Retry-After"] = retry_after
+    return page
 
 
 def _visible_job(request: HttpRequest, job_id: Any) -> PortraitJob:
@@ -160,6 +162,7 @@ def _results_context(request: HttpRequest, job: PortraitJob, **extra: Any) -> di
         "full_resolution_unlocked": full_resolution_unlocked(job),
         "email_form": extra.pop("email_form", None) or ResultsEmailForm(),
         "retention_hours": settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS,
+        **reference_for(request, job),
         **extra,
     }
 
@@ -252,7 +255,11 @@ def delete_job(request: HttpRequest, job_id: str) -> HttpResponse:
         return render(request, "portraits/confirm.html", {"job": job, "action": "delete"})
     actor = f"user:{request.user.pk}" if request.user.is_authenticated else "job_holder"
     receipt = services.erase_job(job, reason="holder_request", actor=actor)
-    return render(request, "portraits/deleted.html", {"receipt": receipt, "job": job})
+    return render(
+        request,
+        "portraits/deleted.html",
+        {"receipt": receipt, "job": job, **_what_we_keep(), **reference_for(request, job)},
+    )
 
 
 @never_cache
@@ -271,7 +278,20 @@ def withdraw_consent(request: HttpRequest, job_id: str) -> HttpResponse:
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     job.refresh_from_db()
-    return render(request, "portraits/deleted.html", {"job": job, "withdrawn": True})
+    return render(
+        request,
+        "portraits/deleted.html",
+        {"job": job, "withdrawn": True, **_what_we_keep(), **reference_for(request, job)},
+    )
+
+
+def _what_we_keep() -> dict[str, int]:
+    # The receipt states what stays and for how long, from the settings the purge jobs enforce.
+    return {
+        "erased_job_record_days": settings.PROPORTRAIT_ERASED_JOB_RECORD_DAYS,
+        "consent_evidence_days": settings.PROPORTRAIT_CONSENT_EVIDENCE_DAYS,
+        "audit_log_days": settings.COMPLIANCE_AUDIT_RETENTION_DAYS,
+    }
 
 
 def _portrait_response(request: HttpRequest, portrait: Portrait, kind: str) -> HttpResponse:

@@ -7,6 +7,8 @@ both for the one-machine embedded default.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,8 +20,15 @@ from proportrait.env import database_from_url, env_bool, env_int, env_list, env_
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PROPORTRAIT_VAR_DIR", str(BASE_DIR / "var")))
-# Local state of the embedded default (SQLite file, ciphertext store, broker folder, mail files).
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Local state of the embedded default (SQLite file, ciphertext store, broker folder, mail files
+# with codes and links): only the service's own user may read it. Every file and folder this
+# process creates is private (umask 077: files 0600, folders 0700), whatever the shell's umask.
+os.umask(0o077)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+# Tighten a folder an earlier version created 0755; one that is not ours (a mounted volume)
+# keeps the mode its owner set.
+with contextlib.suppress(PermissionError):
+    VAR_DIR.chmod(0o700)
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -170,6 +179,9 @@ PROPORTRAIT_MAX_UPLOAD_BYTES = env_int("PROPORTRAIT_MAX_UPLOAD_BYTES", 20 * 1024
 PROPORTRAIT_MAX_IMAGE_PIXELS = env_int("PROPORTRAIT_MAX_IMAGE_PIXELS", 50_000_000)
 FILE_UPLOAD_HANDLERS = ["portraits.uploads.CappedMemoryUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = PROPORTRAIT_MAX_UPLOAD_BYTES + 1
+# Django's FileSystemStorage chmods what it saves (0644 by default): stored objects stay private.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files
 DATA_UPLOAD_MAX_NUMBER_FILES = 1  # one photo (or one CSV) per request
 
@@ -195,6 +207,8 @@ PROPORTRAIT_MIN_FREE_DISK_MB = env_int("PROPORTRAIT_MIN_FREE_DISK_MB", 200)
 PROPORTRAIT_GENERATION_QUEUE = env_str("PROPORTRAIT_GENERATION_QUEUE", "gpu")
 PROPORTRAIT_ANONYMOUS_RETENTION_HOURS = env_int("PROPORTRAIT_ANONYMOUS_RETENTION_HOURS", 24)
 PROPORTRAIT_ACCOUNT_RETENTION_DAYS = env_int("PROPORTRAIT_ACCOUNT_RETENTION_DAYS", 90)
+# An erased job leaves an emptied record (id, status, dates, token hash) this long.
+PROPORTRAIT_ERASED_JOB_RECORD_DAYS = env_int("PROPORTRAIT_ERASED_JOB_RECORD_DAYS", 30)
 PROPORTRAIT_SIGNED_URL_SECONDS = env_int("PROPORTRAIT_SIGNED_URL_SECONDS", 300)
 PROPORTRAIT_UPLOADS_PER_HOUR = env_int("PROPORTRAIT_UPLOADS_PER_HOUR", 20)
 PROPORTRAIT_JOB_GATEWAY = "portraits.gateway.DjangoJobGateway"
@@ -315,6 +329,14 @@ OTP_WEBAUTHN_RP_NAME = "ProPortrait"
 OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"] if PROPORTRAIT_PASSKEYS_ENABLED else []
 SILENCED_SYSTEM_CHECKS = [] if PROPORTRAIT_PASSKEYS_ENABLED else ["otp_webauthn.E030"]
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# Mail a visitor can make us send (sign-up, reset): per address from one network, and per network.
+ACCOUNTS_MAILS_PER_ADDRESS_PER_NETWORK_PER_HOUR = env_int(
+    "ACCOUNTS_MAILS_PER_ADDRESS_PER_NETWORK_PER_HOUR", 3
+)
+ACCOUNTS_MAIL_REQUESTS_PER_NETWORK_PER_HOUR = env_int("ACCOUNTS_MAIL_REQUESTS_PER_NETWORK_PER_HOUR", 20)
+# Invitations, re-sends and reminders: per invitation or member a day, per organisation an hour.
+ACCOUNTS_TEAM_MAILS_PER_PERSON_PER_DAY = env_int("ACCOUNTS_TEAM_MAILS_PER_PERSON_PER_DAY", 3)
+ACCOUNTS_TEAM_MAILS_PER_ORGANISATION_PER_HOUR = env_int("ACCOUNTS_TEAM_MAILS_PER_ORGANISATION_PER_HOUR", 200)
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2  # a reset link works for two hours
 CELERY_BEAT_SCHEDULE["accounts-enforce-retention"] = {
     "task": "accounts.enforce_retention",
@@ -419,7 +441,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Secret-bearing URL paths (export, invitation, reset, signed file links) never reach a log.
+    "filters": {"redact_secrets": {"()": "proportrait.logsafety.RedactSecretPaths"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Pillow logs EXIF values (camera, owner, GPS) at DEBUG: never let photo metadata into logs.
     "loggers": {"PIL": {"level": "WARNING", "propagate": True}},

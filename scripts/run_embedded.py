@@ -77,6 +77,8 @@ def main() -> int:
             python,
             "-m",
             "gunicorn",
+            "-c",
+            "python:proportrait.gunicorn_conf",
             "proportrait.wsgi:application",
             "--bind",
             f"{host}:{port}",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import timedelta
 
+import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +19,9 @@ from accounts.tests.conftest import PASSWORD, anonymous_job, first_alternative, 
 from compliance.models import AuditEvent, DeletionCertificate
 from portraits.models import JobStatus, PortraitJob
 
+# Account mails are sent by the worker (in-process here).
+pytestmark = pytest.mark.usefixtures("eager_celery")
+
 
 def test_claim_with_the_same_browser_session(db, face_jpeg):
     created = anonymous_job(face_jpeg)
@@ -24,9 +29,15 @@ def test_claim_with_the_same_browser_session(db, face_jpeg):
     session = client.session
     session["portrait_jobs"] = [str(created.job.id)]
     session.save()
-    response = client.post(reverse("accounts:signup"), {"email": "kim@example.com", "password": PASSWORD})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("accounts:signup"), {"email": "kim@example.com", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:login")
+    # Sign-up signs nobody in; the verified address does, and the session's jobs are still there.
+    verify = re.search(r"http://\S+(/accounts/verify/\S+/)", str(mail.outbox[-1].body))
+    assert verify is not None
+    client.get(verify.group(1))
+    response = client.post(reverse("accounts:login"), {"email": "kim@example.com", "password": PASSWORD})
     assert response.status_code == 302
-    assert response["Location"] == reverse("accounts:claim")
     page = client.get(reverse("accounts:claim")).content.decode()
     assert str(created.job.id) in page
     response = client.post(reverse("accounts:claim"), {"action": "session", "job_id": str(created.job.id)})

@@ -11,6 +11,9 @@ from django.views.debug import SafeExceptionReporterFilter
 from accounts.models import User
 from accounts.tests.conftest import logged_in_client, make_user, verified_client
 
+# Account mails are sent by the worker (in-process here).
+pytestmark = pytest.mark.usefixtures("eager_celery")
+
 CLEANSED = SafeExceptionReporterFilter.cleansed_substitute
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 
 from accounts.tests.conftest import PASSWORD, make_user
+
+# Account mails are sent by the worker (in-process here).
+pytestmark = pytest.mark.usefixtures("eager_celery")
 
 NEW_PASSWORD = "a new long passphrase 7"
 
@@ -19,7 +23,8 @@ def log_in(client: Client, password: str) -> int:
 
 
 def reset_password(client: Client) -> None:
-    client.post(reverse("accounts:password_reset"), {"email": "pat@example.com"})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the worker sends the link
+        client.post(reverse("accounts:password_reset"), {"email": "pat@example.com"})
     match = re.search(r"http://\S+(/accounts/password-reset/\S+/\S+/)", str(mail.outbox[-1].body))
     assert match is not None
     response = client.get(match.group(1), follow=True)

@@ -241,3 +241,62 @@ def test_an_admin_without_a_second_factor_gets_no_organisation_api(world):
     response = client.get(reverse("org-members", args=["acme"]))
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "two_factor_required"
+
+
+# --- Organisation and compliance pages: the second factor wherever we promise it.
+
+COMPLIANCE_ACTIONS = [
+    ("get", "compliance:dpa_pdf", {}),
+    ("post", "compliance:dpa_accept", {}),
+    ("post", "compliance:subprocessor_objection", {"reason": "We object to the new host."}),
+]
+
+
+def compliance_evidence() -> tuple[int, int]:
+    from compliance.models import DpaAcceptance, SubprocessorObjection
+
+    return DpaAcceptance.objects.count(), SubprocessorObjection.objects.count()
+
+
+@pytest.mark.parametrize("role", ["admin", "owner", "staff"])
+def test_a_password_alone_reaches_no_organisation_or_compliance_page(world, role):
+    """Found: an admin without 2FA downloaded and accepted the DPA and objected to a sub-processor;
+    a staff account signed in with a password only downloaded every organisation's DPA."""
+    from compliance.services import publish_subprocessor_register
+
+    publish_subprocessor_register(change_summary="Initial register", actor="staff:test")
+    user = make_user("staff-pw@example.com", staff=True) if role == "staff" else getattr(world.acme, role)
+    client = Client()
+    client.force_login(user)
+    before = compliance_evidence()
+    for slug in ["acme", "globex"]:
+        for method, name, data in COMPLIANCE_ACTIONS:
+            response = getattr(client, method)(reverse(name, args=[slug]), data)
+            assert response.status_code == 302, (name, slug, response.status_code)
+            assert (
+                "/accounts/login/code/" in response["Location"]
+                or "/accounts/security/" in response["Location"]
+            ), (name, response["Location"])
+    assert compliance_evidence() == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_compliance_pages_with_the_second_factor_follow_the_roles(world, role):
+    from compliance.services import publish_subprocessor_register
+
+    publish_subprocessor_register(change_summary="Initial register", actor="staff:test")
+    client = client_for(world, role)
+    before = compliance_evidence()
+    for method, name, data in COMPLIANCE_ACTIONS:
+        response = getattr(client, method)(reverse(name, args=["acme"]), data)
+        if role in {"admin", "owner"}:
+            assert response.status_code in {200, 302}, (name, response.status_code)
+            assert "/login/" not in response.get("Location", "")
+        elif role == "anonymous":
+            assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        else:
+            assert response.status_code in {403, 404}, (name, role, response.status_code)
+        other = getattr(client, method)(reverse(name, args=["globex"]), data)
+        assert other.status_code in ({302} if role == "anonymous" else {404}), (name, role)
+    expected = (before[0] + 1, before[1] + 1) if role in {"admin", "owner"} else before
+    assert compliance_evidence() == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
 from django.test import Client
@@ -10,6 +11,9 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.tests.conftest import PASSWORD, first_alternative, make_user, password_hash
 from compliance.models import AuditEvent
+
+# Account mails are sent by the worker (in-process here).
+pytestmark = pytest.mark.usefixtures("eager_celery")
 
 
 def sign_up(email: str, django_capture_on_commit_callbacks) -> tuple[int, str, list[str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import time_machine
 from django.contrib.auth.hashers import identify_hasher
 from django.core import mail
@@ -12,6 +13,9 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.tests.conftest import PASSWORD, first_alternative, make_user
 from compliance.models import AuditEvent
+
+# Account mails are sent by the worker (in-process here).
+pytestmark = pytest.mark.usefixtures("eager_celery")
 
 
 def _link(message, pattern: str) -> str:
@@ -126,9 +130,10 @@ def test_unverified_account_cannot_log_in_again(client, django_capture_on_commit
     assert "verify your email" in response.content.decode()
 
 
-def test_password_reset_by_email(client, db):
+def test_password_reset_by_email(client, db, django_capture_on_commit_callbacks):
     user = make_user("pat@example.com")
-    response = client.post(reverse("accounts:password_reset"), {"email": "pat@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):  # the worker sends the link
+        response = client.post(reverse("accounts:password_reset"), {"email": "pat@example.com"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

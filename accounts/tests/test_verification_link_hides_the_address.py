@@ -3,11 +3,15 @@ changes."""
 
 from __future__ import annotations
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.conftest import PASSWORD, first_alternative
+
+# Account mails are sent by the worker (in-process here).
+pytestmark = pytest.mark.usefixtures("eager_celery")
 
 
 def sign_up_and_read_link(client, django_capture_on_commit_callbacks) -> str:

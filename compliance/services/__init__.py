@@ -42,7 +42,9 @@ from compliance.services.erasure import (
     ErasureScope,
     Subject,
     erase_subject,
+    erasure_blockers,
     register_eraser,
+    register_erasure_blocker,
     registered_erasers,
 )
 from compliance.services.exports import (
@@ -95,6 +97,7 @@ __all__ = [
     "dpa_context",
     "due_date",
     "erase_subject",
+    "erasure_blockers",
     "export_subject_data",
     "extend_request",
     "find_export",
@@ -106,6 +109,7 @@ __all__ = [
     "record_biometric_consent",
     "record_objection",
     "register_eraser",
+    "register_erasure_blocker",
     "register_exporter",
     "register_job_resolver",
     "registered_erasers",

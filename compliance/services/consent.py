@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,6 +107,35 @@ class ConsentAct:
     user_agent: str = ""
 
 
+#: Unicode categories a typed name never needs: controls (Cc), format characters (Cf: zero-width
+#: spaces and joiners, bidi overrides that make a name read differently than it is stored),
+#: surrogates (Cs), private use (Co), unassigned (Cn), line and paragraph separators (Zl, Zp).
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_REPLACEMENT_CHARACTER = "\ufffd"  # what undecodable bytes (invalid UTF-8) become
+
+
+def clean_signature(raw: str) -> str:
+    """The typed-name e-signature as it is stored: NFC, trimmed, inner runs of spaces made one.
+
+    Raises ConsentError when it cannot be a name: fewer than two letters, or a character no name
+    needs (control, zero-width, bidi override, undecodable bytes).
+    """
+    name = unicodedata.normalize("NFC", raw or "")
+    if _REPLACEMENT_CHARACTER in name or any(
+        unicodedata.category(char) in _REFUSED_CATEGORIES for char in name
+    ):
+        raise ConsentError(
+            "Your signature holds a character a name does not use (an invisible or control character). "
+            "Please type your full name again."
+        )
+    name = " ".join(name.split())
+    if sum(1 for char in name if unicodedata.category(char).startswith("L")) < 2:
+        raise ConsentError("Please type your full name as your signature.")
+    if len(name) > 200:
+        raise ConsentError("Your signature is longer than 200 characters; please shorten it.")
+    return name
+
+
 def check_biometric_consent(act: ConsentAct, document: ConsentDocument | None = None) -> ConsentDocument:
     """Validate the act against the current biometric document; raise ConsentError with a plain message.
 
@@ -114,9 +144,7 @@ def check_biometric_consent(act: ConsentAct, document: ConsentDocument | None = 
     document = document or current_document(ConsentKind.BIOMETRIC)
     if not act.checked:
         raise ConsentError("Please tick the box to give your explicit consent to process your photo.")
-    name = (act.signature_name or "").strip()
-    if len(name) < 2:
-        raise ConsentError("Please type your full name as your signature.")
+    clean_signature(act.signature_name)
     if act.document_version is not None and act.document_version != document.version:
         raise ConsentError(
             "The consent notice has changed since you loaded the page. "
@@ -152,7 +180,7 @@ def record_biometric_consent(
             document_kind=document.kind,
             document_version=document.version,
             document_sha256=document.sha256,
-            signature_name=act.signature_name.strip()[:200],
+            signature_name=clean_signature(act.signature_name),
             ip_truncated=truncate_ip(act.ip),
             user_agent=(act.user_agent or "")[:300],
             purpose=BIOMETRIC_PURPOSE,

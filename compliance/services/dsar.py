@@ -28,13 +28,15 @@ from compliance.models import (
     AUTOMATIC_DSAR_TYPES,
     DataSubjectRequest,
     DeletionCertificate,
+    DsarHold,
     DsarStatus,
     DsarType,
     Jurisdiction,
 )
-from compliance.services.erasure import Subject, erase_subject
-from compliance.services.exports import export_subject_data, store_export
+from compliance.services.erasure import Subject, erase_subject, erasure_blockers, notice_summary
+from compliance.services.exports import export_subject_data, store_export, subject_holds_data
 from proportrait import ratelimit
+from proportrait.addresses import normalise_email
 from proportrait.emails import send_email
 from proportrait.http import ip_bucket
 
@@ -99,10 +101,11 @@ def days_left(request: DataSubjectRequest, now: datetime | None = None) -> int:
 def email_digest(email: str) -> str:
     """A keyed hash of the address: links a person's requests without keeping the address.
 
-    Keyed (HMAC with the secret key) so that the hash cannot be reversed by hashing guessed
+    The address is normalised first (proportrait.addresses), the same form every account lookup
+    compares. Keyed (HMAC with the secret key) so that the hash cannot be reversed by hashing guessed
     addresses; rotating the secret key only stops old requests being linked as duplicates.
     """
-    normalised = email.strip().lower().encode()
+    normalised = (normalise_email(email) or email.strip().casefold()).encode()
     return hmac.new(settings.SECRET_KEY.encode(), b"dsar-email:" + normalised, hashlib.sha256).hexdigest()
 
 
@@ -162,9 +165,16 @@ def _address_digest(ip: str | None) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:{bucket}".encode()).hexdigest()[:32]
 
 
+def _record_refusal(limit: str) -> None:
+    # Refusals are evidence too (who was turned away, and by which limit), kept without the
+    # address or the network: the audit log holds neither.
+    record_event("dsar.rate_limited", actor="anonymous", object_type="dsar", data={"limit": limit})
+
+
 def _check_rate(ip: str | None) -> None:
     count = ratelimit.hit(f"compliance:dsar-rate:{_address_digest(ip)}", 3600)
     if count > settings.COMPLIANCE_DSAR_REQUESTS_PER_HOUR:
+        _record_refusal("requests_per_network_hour")
         raise DsarError(
             "rate_limited",
             "Too many requests from your network. Please try again in an hour.",
@@ -174,14 +184,16 @@ def _check_rate(ip: str | None) -> None:
 
 # Limits across requests: one request allows only a few codes and tries, but a person (or a
 # network) could open request after request and keep guessing. These count per email digest
-# and per address bucket over a day.
+# *from one network* and per network over a day: never per address alone, so that requests
+# naming someone's address from other networks cannot use up that person's own quota.
 DAY_SECONDS = 24 * 3600
 
 
 def _quota_keys(kind: str, email_sha256: str, ip: str | None) -> tuple[str, str]:
+    network = _address_digest(ip)
     return (
-        f"compliance:dsar-{kind}:email:{email_sha256[:32]}",
-        f"compliance:dsar-{kind}:address:{_address_digest(ip)}",
+        f"compliance:dsar-{kind}:email:{email_sha256[:32]}:{network}",
+        f"compliance:dsar-{kind}:address:{network}",
     )
 
 
@@ -190,6 +202,7 @@ def _check_code_quota(email_sha256: str, ip: str | None) -> None:
     if ratelimit.count(email_key, DAY_SECONDS) >= settings.COMPLIANCE_DSAR_CODES_PER_EMAIL_PER_DAY or (
         ratelimit.count(address_key, DAY_SECONDS) >= settings.COMPLIANCE_DSAR_CODES_PER_ADDRESS_PER_DAY
     ):
+        _record_refusal("codes_per_day")
         raise DsarError(
             "rate_limited",
             "We have sent the most verification codes we can for today. Please try again tomorrow.",
@@ -240,6 +253,18 @@ def _find_duplicate(email_sha256: str, request_type: str, now: datetime) -> Data
     )
 
 
+# --- Whose address is it?
+
+
+def find_account(email: str) -> Any:
+    """The active account whose stored address normalises like `email` (proportrait.addresses),
+    compared exactly: never a database case-insensitive match, whose folding differs by stack."""
+    key = normalise_email(email)
+    if not key:
+        return None
+    return get_user_model().objects.filter(email_key=key, is_active=True).first()
+
+
 # --- Receipt and verification.
 
 
@@ -251,13 +276,29 @@ def create_request(
     job_reference: str = "",
     jurisdiction: str = Jurisdiction.UNKNOWN,
     ip: str | None = None,
+    signed_in_user: Any = None,
 ) -> DataSubjectRequest:
     """Record a request, email its receipt with a verification code, and return it.
 
     A job reference (the bearer token of an anonymous job) is resolved here and only the job id
     it proves is kept; nothing is done with it until the email is verified.
+
+    When the address belongs to an account, every message goes to the account's stored address,
+    never to the spelling that was typed, and the request will need the account holder to sign
+    in before anything is released or erased (confirm_by_account).
+
+    A signed-in account holder asking about their own address is never refused by the rate
+    limits: those exist to stop others, and cannot be used against the holder.
     """
-    _check_rate(ip)
+    account = find_account(email)
+    own_request = (
+        account is not None
+        and signed_in_user is not None
+        and getattr(signed_in_user, "is_authenticated", False)
+        and signed_in_user.pk == account.pk
+    )
+    if not own_request:
+        _check_rate(ip)
     if request_type not in DsarType.values:
         raise DsarError("invalid_request", f"request_type must be one of: {', '.join(DsarType.values)}.")
     if jurisdiction not in Jurisdiction.values:
@@ -265,9 +306,12 @@ def create_request(
     email = email.strip()
     if not email or "@" not in email:
         raise DsarError("invalid_request", "Please give the email address we can reach you at.")
+    if account is not None:
+        email = account.email
     now = timezone.now()
     digest = email_digest(email)
-    _check_code_quota(digest, ip)
+    if not own_request:
+        _check_code_quota(digest, ip)
     with transaction.atomic():
         request = DataSubjectRequest.objects.create(
             request_type=request_type,
@@ -388,7 +432,19 @@ def verify_request(request_id: Any, code: str, *, ip: str | None = None) -> Data
             object_id=str(request.id),
             data={"matched": request.matched_subject},
         )
-        _notify(request, "dsar-verified")
+        account_id = request.matched_subject.get("user_id")
+        if original is None and account_id is not None and request.request_type in AUTOMATIC_DSAR_TYPES:
+            # The mailbox alone does not release or erase an account's data: its holder signs in.
+            request.hold = DsarHold.ACCOUNT_SIGN_IN
+            request.save(update_fields=["hold"])
+            record_event(
+                "dsar.held",
+                actor=_actor(request),
+                object_type="dsar",
+                object_id=str(request.id),
+                data={"hold": request.hold},
+            )
+        _notify(request, "dsar-verified", confirm_url=confirm_url(request))
         if original is not None:
             _close(
                 request,
@@ -396,12 +452,89 @@ def verify_request(request_id: Any, code: str, *, ip: str | None = None) -> Data
                 actor=_actor(request),
                 resolution_note=f"This request repeats {original.reference}, which covers it.",
             )
-        elif request.request_type in AUTOMATIC_DSAR_TYPES:
-            from compliance import tasks
-
-            request_pk = str(request.id)
-            transaction.on_commit(lambda: tasks.fulfil_request.delay(request_pk))
+        elif request.request_type in AUTOMATIC_DSAR_TYPES and not request.hold:
+            _queue_fulfilment(request)
     return request
+
+
+def _queue_fulfilment(request: DataSubjectRequest) -> None:
+    from compliance import tasks
+
+    request_pk = str(request.id)
+    transaction.on_commit(lambda: tasks.fulfil_request.delay(request_pk))
+
+
+def confirm_url(request: DataSubjectRequest) -> str:
+    return settings.SITE_URL + reverse("compliance:dsar_confirm", args=[request.id])
+
+
+def account_confirmation_needed(request: DataSubjectRequest) -> bool:
+    return request.status == DsarStatus.VERIFIED and request.hold == DsarHold.ACCOUNT_SIGN_IN
+
+
+def confirm_by_account(request_id: Any, user: Any, *, second_factor_passed: bool) -> DataSubjectRequest:
+    """The signed-in account holder confirms a request made with their address, so it can run.
+
+    Raises DsarError: `not_found` when the request is not for this account (the caller answers
+    404, telling nothing), `second_factor_required` when the account has a second factor this
+    session has not passed, `invalid_transition` when nothing waits for confirmation.
+    """
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
+        matched = request.matched_subject or {}
+        if matched.get("user_id") is None or matched.get("user_id") != user.pk:
+            raise DsarError("not_found", "No such request for this account.", http_status=404)
+        if not account_confirmation_needed(request):
+            raise DsarError("invalid_transition", "This request is not waiting for your confirmation.")
+        if _has_second_factor(user) and not second_factor_passed:
+            raise DsarError(
+                "second_factor_required",
+                "Enter a code from your authenticator app first.",
+                http_status=403,
+            )
+        request.hold = DsarHold.NONE
+        request.account_confirmed_at = timezone.now()
+        request.save(update_fields=["hold", "account_confirmed_at"])
+        record_event(
+            "dsar.account_confirmed",
+            actor=f"user:{user.pk}",
+            object_type="dsar",
+            object_id=str(request.id),
+            data={"second_factor": bool(second_factor_passed)},
+        )
+        _queue_fulfilment(request)
+    return request
+
+
+def release_held_request(request: DataSubjectRequest, *, note: str, actor: str) -> DataSubjectRequest:
+    """Staff release a held request after checking the requester's identity (or the organisation's
+    ownership) another way; the note says how, and stays on the record."""
+    if not note.strip():
+        raise DsarError("reason_required", "Say how the identity or ownership was checked.")
+    with transaction.atomic():
+        changed = DataSubjectRequest.objects.filter(
+            pk=request.pk,
+            status=DsarStatus.VERIFIED,
+            hold__in=[DsarHold.ACCOUNT_SIGN_IN, DsarHold.SOLE_OWNER],
+        ).update(hold=DsarHold.NONE, account_confirmed_at=timezone.now())
+        if changed != 1:
+            raise DsarError("invalid_transition", "This request is not held.")
+        request.refresh_from_db()
+        record_event(
+            "dsar.released",
+            actor=actor,
+            object_type="dsar",
+            object_id=str(request.id),
+            data={"note_sha256": hashlib.sha256(note.strip().encode()).hexdigest()},
+        )
+        _queue_fulfilment(request)
+    return request
+
+
+def _has_second_factor(user: Any) -> bool:
+    from django_otp import user_has_device
+
+    return bool(user_has_device(user, confirmed=True))
 
 
 # --- Identity matching: only data the verified email (or a proven job token) leads to.
@@ -439,7 +572,7 @@ def resolve_job_reference(reference: str) -> str | None:
 
 
 def _match_identity(request: DataSubjectRequest) -> dict[str, Any]:
-    user = get_user_model().objects.filter(email__iexact=request.email).first()
+    user = find_account(request.email)
     job_ids = [request.proven_job_id] if request.proven_job_id else []
     return {"user_id": user.pk if user else None, "job_ids": job_ids}
 
@@ -508,6 +641,9 @@ def _completion_links(request: DataSubjectRequest) -> dict[str, Any]:
     links: dict[str, Any] = {}
     if request.certificate_id:
         links["certificate_url"] = certificate_url(request.certificate_id)
+        certificate = DeletionCertificate.objects.get(pk=request.certificate_id)
+        links["nothing_found"] = certificate.found_nothing
+        links.update(notice_summary(certificate))
     return links
 
 
@@ -581,7 +717,17 @@ def fulfil_request(request_id: Any) -> DataSubjectRequest:
     request = DataSubjectRequest.objects.get(pk=request_id)
     if request.status != DsarStatus.VERIFIED or request.request_type not in AUTOMATIC_DSAR_TYPES:
         return request
+    if request.hold:
+        return request
+    if (request.matched_subject or {}).get("user_id") is not None and request.account_confirmed_at is None:
+        # An account's data needs its holder (or staff) to confirm, never the mailbox alone.
+        return request
     actor = _actor(request)
+    if request.request_type == DsarType.ERASURE:
+        blockers = erasure_blockers(subject_for(request))
+        if blockers:
+            _hold_for_staff(request, DsarHold.SOLE_OWNER, actor=actor, blockers=blockers)
+            return request
     email = request.email  # the erasure below removes it from our records
     with transaction.atomic():
         _move(request, DsarStatus.IN_PROGRESS, actor=actor, started_at=timezone.now())
@@ -606,9 +752,15 @@ def fulfil_request(request_id: Any) -> DataSubjectRequest:
                 DsarStatus.COMPLETED,
                 actor=actor,
                 to_email=email,
-                resolution_note="Erased; see the deletion certificate.",
+                resolution_note=NOTHING_FOUND_NOTE if certificate.found_nothing else ERASED_NOTE,
             )
             redact_request(request)
+        return request
+
+    if not subject_holds_data(subject, ignore_reference=request.reference):
+        # Nothing to copy: say so, rather than send an archive that looks like an answer.
+        with transaction.atomic():
+            _close(request, DsarStatus.COMPLETED, actor=actor, resolution_note=NOTHING_FOUND_NOTE)
         return request
 
     archive = export_subject_data(subject, reference=request.reference, actor=actor)
@@ -624,6 +776,32 @@ def fulfil_request(request_id: Any) -> DataSubjectRequest:
         _notify(request, "dsar-completed", download_url=link, download_expires_at=export.expires_at)
         forget_contact(request)
     return request
+
+
+def _hold_for_staff(request: DataSubjectRequest, hold: str, *, actor: str, blockers: list[str]) -> None:
+    """Nothing is erased; staff review it, and the account's own address is told why."""
+    with transaction.atomic():
+        changed = DataSubjectRequest.objects.filter(pk=request.pk, status=DsarStatus.VERIFIED).update(
+            hold=hold
+        )
+        if changed != 1:
+            return
+        request.hold = hold
+        record_event(
+            "dsar.held",
+            actor=actor,
+            object_type="dsar",
+            object_id=str(request.id),
+            data={"hold": hold, "blockers": len(blockers)},
+        )
+        _notify(request, "dsar-held", blockers=blockers)
+
+
+ERASED_NOTE = "Erased; see the deletion certificate."
+NOTHING_FOUND_NOTE = (
+    "We found no data linked to this: no account, portraits, consent or other records for the address "
+    "you gave (or the job reference, if you gave one). There was nothing to erase or copy."
+)
 
 
 def redact_request(request: DataSubjectRequest) -> None:

@@ -57,6 +57,8 @@ class ErasureReport:
     categories: dict[str, int] = field(default_factory=dict)
     systems: tuple[str, ...] = ("database",)
     notes: str = ""
+    #: What this app keeps after the erasure and why, in plain words ("" when nothing stays).
+    remains: str = ""
 
 
 Eraser = Callable[[Subject], ErasureReport]
@@ -83,6 +85,26 @@ def unregister_eraser(name: str) -> None:
 def registered_erasers() -> dict[str, Eraser]:
     """Erasers by name, in the order erase_subject() runs them."""
     return {name: eraser for name, (_, eraser) in sorted(_ERASERS.items(), key=lambda item: item[1][0])}
+
+
+ErasureBlocker = Callable[[Subject], list[str]]
+_BLOCKERS: dict[str, ErasureBlocker] = {}
+
+
+def register_erasure_blocker(name: str, blocker: ErasureBlocker) -> None:
+    """An app names what an automatic erasure must not break (e.g. an organisation's only owner).
+
+    The blocker returns plain-language reasons, or an empty list when nothing stands in the way.
+    """
+    _BLOCKERS[name] = blocker
+
+
+def erasure_blockers(subject: Subject) -> list[str]:
+    """Every reason an automatic erasure of `subject` must wait for staff; empty when none."""
+    reasons: list[str] = []
+    for blocker in _BLOCKERS.values():
+        reasons.extend(blocker(subject))
+    return reasons
 
 
 ERASURE_METHOD = (
@@ -116,8 +138,10 @@ def erase_subject(subject: Subject, *, reason: str, actor: str, reference: str =
     """Erase everything the registered apps hold about `subject`; return the deletion certificate.
 
     Each eraser runs in its own transaction: one that fails is recorded on the certificate
-    (which then says it is incomplete) and does not stop the others. Every active sub-processor
-    gets an erasure notice (emailed where it has a privacy contact), as Art. 19 asks.
+    (which then says it is incomplete) and does not stop the others. When anything was erased,
+    every active sub-processor gets an erasure notice (Art. 19): e-mailed where the register has
+    a privacy contact, the send's result recorded on the notice; otherwise recorded as not sent.
+    When nothing was found, nothing is sent and the certificate says so.
     """
     started_at = timezone.now()
     reference = reference or f"erasure:{started_at:%Y%m%dT%H%M%S}"
@@ -134,6 +158,7 @@ def erase_subject(subject: Subject, *, reason: str, actor: str, reference: str =
     systems: set[str] = set()
     failures: list[str] = []
     notes: dict[str, str] = {}
+    remains: list[str] = []
     for name, eraser in registered_erasers().items():
         try:
             with transaction.atomic():
@@ -155,6 +180,8 @@ def erase_subject(subject: Subject, *, reason: str, actor: str, reference: str =
         systems.update(report.systems)
         if report.notes:
             notes[name] = report.notes
+        if report.remains:
+            remains.append(report.remains)
         hashes.append(
             record_event(
                 "erasure.eraser_completed",
@@ -165,7 +192,11 @@ def erase_subject(subject: Subject, *, reason: str, actor: str, reference: str =
             ).hash
         )
 
-    subprocessors = list(SubProcessor.objects.filter(until__isnull=True))
+    erased_anything = any(count for categories in scope.values() for count in categories.values())
+    # Nothing found means nothing to pass on: sub-processors are told only about a real erasure.
+    subprocessors = (
+        list(SubProcessor.objects.filter(until__isnull=True)) if (erased_anything or failures) else []
+    )
     if subprocessors:
         systems.add("sub-processors")
     completed_at = timezone.now()
@@ -176,29 +207,23 @@ def erase_subject(subject: Subject, *, reason: str, actor: str, reference: str =
             scope={"erased": scope, "notes": notes},
             systems=sorted(systems),
             method=ERASURE_METHOD,
-            remains=WHAT_REMAINS,
+            remains=" ".join([WHAT_REMAINS, *remains]),
             backups=BACKUPS,
             failures=failures,
             started_at=started_at,
             completed_at=completed_at,
             audit_hashes=[],
         )
+        to_send: list[tuple[SubprocessorErasureNotice, SubProcessor]] = []
         for processor in subprocessors:
-            method = (
-                "email to privacy contact" if processor.privacy_contact_email else "recorded in notice log"
-            )
-            SubprocessorErasureNotice.objects.create(
+            notice = SubprocessorErasureNotice.objects.create(
                 certificate=certificate,
                 subprocessor_name=processor.name,
-                method=method,
+                method=NOTICE_BY_EMAIL if processor.privacy_contact_email else NOTICE_NOT_SENT,
                 recorded_at=completed_at,
             )
             if processor.privacy_contact_email:
-                send_email(
-                    "subprocessor-erasure-notice",
-                    [processor.privacy_contact_email],
-                    {"processor": processor, "certificate": certificate},
-                )
+                to_send.append((notice, processor))
         hashes.append(
             record_event(
                 "erasure.completed",
@@ -214,4 +239,47 @@ def erase_subject(subject: Subject, *, reason: str, actor: str, reference: str =
         )
         certificate.audit_hashes = hashes
         DeletionCertificate.objects.filter(pk=certificate.pk).update(audit_hashes=hashes)
+    for notice, processor in to_send:
+        _send_erasure_notice(notice, processor, certificate)
     return certificate
+
+
+#: How a sub-processor was (or was not) told; the certificate and the requester's mail say which.
+NOTICE_BY_EMAIL = "email to privacy contact"
+NOTICE_NOT_SENT = "not sent: no privacy contact in our sub-processor register"
+
+
+def _send_erasure_notice(
+    notice: SubprocessorErasureNotice, processor: SubProcessor, certificate: DeletionCertificate
+) -> None:
+    """E-mail one notice through the normal mail path and record what the send returned."""
+    try:
+        send_email(
+            "subprocessor-erasure-notice",
+            [processor.privacy_contact_email],
+            {"processor": processor, "certificate": certificate},
+            on_commit=False,
+        )
+    except Exception as error:  # the notice row must say it failed, not that it went
+        logger.exception("erasure notice to %s failed for %s", processor.name, certificate.reference)
+        result, sent_at = f"failed: {type(error).__name__}", None
+    else:
+        result, sent_at = "sent", timezone.now()
+    SubprocessorErasureNotice.objects.filter(pk=notice.pk).update(send_result=result, sent_at=sent_at)
+    notice.send_result, notice.sent_at = result, sent_at
+    if sent_at is None:
+        record_event(
+            "erasure.notice_failed",
+            actor="system:compliance",
+            object_type="deletion_certificate",
+            object_id=str(certificate.id),
+            data={"subprocessor": processor.name},
+        )
+
+
+def notice_summary(certificate: DeletionCertificate) -> dict[str, int]:
+    """How many sub-processors were e-mailed a notice, and how many were not (no contact, or the
+    send failed): what the requester's mail and the certificate state."""
+    notices = list(certificate.notices.all())
+    sent = sum(1 for notice in notices if notice.sent_at is not None)
+    return {"notices_sent": sent, "notices_not_sent": len(notices) - sent}

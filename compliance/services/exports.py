@@ -133,6 +133,35 @@ def art15_context(subject: Subject) -> dict[str, Any]:
     }
 
 
+#: Keys that describe an export part rather than hold anyone's data.
+_METADATA_KEYS = frozenset({"schema", "generated_at"})
+
+
+def _has_content(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_content(item) for key, item in value.items() if key not in _METADATA_KEYS)
+    if isinstance(value, (list, tuple)):
+        return any(_has_content(item) for item in value)
+    return value not in (None, "", 0, False)
+
+
+def subject_holds_data(subject: Subject, *, ignore_reference: str = "") -> bool:
+    """Whether any registered app holds something about `subject`, beyond the record of the
+    request `ignore_reference` itself (which exists because the person asked). What an answer
+    says ("we found no data linked to this") is decided here, from the same exporters."""
+    for exporter in registered_exporters().values():
+        part = exporter(subject)
+        if part.files:
+            return True
+        data = dict(part.json_data)
+        requests = data.pop("data_rights_requests", None)
+        if requests and any(item.get("reference") != ignore_reference for item in requests):
+            return True
+        if _has_content(data):
+            return True
+    return False
+
+
 def export_subject_data(subject: Subject, *, reference: str = "account", actor: str = "system") -> bytes:
     """Build the ZIP for one subject from every registered exporter. Returns the ZIP bytes.
 

@@ -54,6 +54,7 @@ def run_daily_housekeeping() -> dict[str, Any]:
         request_type__in=list(AUTOMATIC_DSAR_TYPES),
         verified_at__lt=now - timedelta(hours=1),
         duplicate_of__isnull=True,
+        hold="",  # a held request waits for its account holder or staff, not for a worker
     ).values_list("id", flat=True)
     counts["requests_requeued"] = 0
     for request_id in stuck:

@@ -134,7 +134,18 @@ def retention_schedule(organisation: Any = None) -> dict[str, Any]:
             "portraits: daily purchase-record housekeeping",
         )
     )
+    erased_job_days = int(settings.PROPORTRAIT_ERASED_JOB_RECORD_DAYS)
     entries += [
+        _entry(
+            "erased_job_records",
+            "Record of an erased portrait job (job id, status 'deleted', dates, a hash of the job token)",
+            erased_job_days,
+            "day",
+            f"Kept {_plural(erased_job_days, 'day')} after the job is erased, so that a link or a queued "
+            "task finds the job deleted instead of failing; it holds no photo, portrait, key, seed or style.",
+            "Database row deleted.",
+            "portraits: scheduled purge every 5 minutes",
+        ),
         _entry(
             "consent_records",
             "Consent records (document version and hash, typed name, truncated IP, browser)",
@@ -206,5 +217,6 @@ def retention_schedule(organisation: Any = None) -> dict[str, Any]:
         "audit_log_days": audit_days,
         "consent_evidence_days": consent_evidence_days,
         "purchase_record_years": purchase_years,
+        "erased_job_record_days": erased_job_days,
         "biometric_outer_limit": BIPA_OUTER_LIMIT,
     }

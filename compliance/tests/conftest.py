@@ -151,3 +151,15 @@ def web_client(django_capture_on_commit_callbacks: Any) -> Any:
 def committed(django_capture_on_commit_callbacks: Any) -> Any:
     """`with committed():` runs the block's on-commit callbacks at its end."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def confirm_as_holder(user: Any, request_id: Any) -> Any:
+    """The account holder signs in (second factor passed) and confirms a request made with their
+    address; the confirmation's on-commit callbacks (the fulfilment task) run."""
+    from django.test import TestCase
+
+    client = otp_client(user)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(f"/privacy/requests/{request_id}/confirm/")
+    assert response.status_code == 302, response.content
+    return response

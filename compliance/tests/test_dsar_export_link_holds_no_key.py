@@ -22,8 +22,31 @@ pytestmark = pytest.mark.django_db
 EMAIL = "jane@example.com"
 
 
+def job_token() -> str:
+    """An anonymous job whose holder asks: the request then finds data (else it says it found none)."""
+    from django.test import TestCase
+
+    from compliance.tests.conftest import consent_act
+    from portraits.services import ClientInfo, create_job
+    from tests.photos import face_jpeg
+
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        created = create_job(
+            photo=face_jpeg(),
+            consent=consent_act(),
+            client=ClientInfo(),
+            style_slug="corporate-grey",
+            check_rate_limit=False,
+        )
+    return created.token
+
+
 def request_access(api_client: Any) -> tuple[DataSubjectRequest, str]:
-    response = api_client.post("/api/v1/dsar/", {"email": EMAIL, "request_type": "access"}, format="json")
+    response = api_client.post(
+        "/api/v1/dsar/",
+        {"email": EMAIL, "request_type": "access", "job_reference": job_token()},
+        format="json",
+    )
     request_id = response.json()["id"]
     code = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
     assert code is not None

@@ -75,7 +75,7 @@ def test_it_verifies_with_the_emailed_code(api_client: Any) -> None:
 
     response = api_client.post(f"{URL}{request_id}/verify/", {"code": last_code()}, format="json")
 
-    assert response.status_code == 200 and response.json() == {"status": "verified"}
+    assert response.status_code == 200 and response.json() == {"status": "verified", "hold": ""}
     request = DataSubjectRequest.objects.get(pk=request_id)
     assert request.status == DsarStatus.VERIFIED and request.verified_at and not request.code_hash
     text, html = message_parts(mail.outbox[-1])

@@ -18,7 +18,7 @@ from django.core import mail
 from django.test import TestCase
 
 from compliance.models import AuditEvent, DataSubjectRequest, DeletionCertificate, DsarStatus
-from compliance.tests.conftest import make_user, message_parts
+from compliance.tests.conftest import confirm_as_holder, make_user, message_parts
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +171,8 @@ def test_an_erasure_request_leaves_nothing_but_the_minimal_audit_record(
         api_client.post(f"/api/v1/dsar/{request_id}/verify/", {"code": code}, format="json").status_code
         == 200
     )
+    # Her address has an account: she confirms by signing in.
+    confirm_as_holder(user, request_id)
 
     # 2. Fulfilment ran by itself and sent the certificate.
     request = DataSubjectRequest.objects.get(pk=request_id)
@@ -239,6 +241,7 @@ def test_an_access_request_returns_her_portraits_and_records_from_every_app(
     assert match is not None
     code = match.group(1)
     api_client.post(f"/api/v1/dsar/{response.json()['id']}/verify/", {"code": code}, format="json")
+    confirm_as_holder(person["user"], response.json()["id"])
     found = re.search(r"http://\S+/privacy/exports/\S+/", str(mail.outbox[-1].body))
     assert found is not None
     link = found.group(0)
