@@ -23,8 +23,27 @@ class OutputFormat(StrEnum):
 
 @dataclass(frozen=True)
 class InputLimits:
+    """What an upload may be and cost. The structure limits sit well above what cameras,
+    phones and common encoders write (see docs/upload-safety.md) and far below what makes a
+    decoder's cost grow out of proportion to the file."""
+
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
+    # JPEG: scans (libjpeg's progressive default is 10, mozjpeg's up to ~20) and marker segments.
+    max_jpeg_scans: int = 64
+    max_jpeg_segments: int = 1024
+    # PNG and WebP chunks (libpng writes 8 KiB IDAT chunks: ~2,600 for a 20 MiB file).
+    max_png_chunks: int = 16384
+    # Animation frames (APNG, animated WebP); only the first is ever used.
+    max_frames: int = 256
+    # Compressed metadata (PNG iCCP, zTXt, iTXt) inflated, in all.
+    max_metadata_bytes: int = 4 * 1024 * 1024
+    # HEIF items (a 48 MP phone photo is ~200 grid tiles), and boxes in all.
+    max_heif_items: int = 512
+    max_heif_boxes: int = 8192
+    # The worker's decode runs in a child process under these budgets (gpu_worker.decode).
+    decode_cpu_seconds: int = 10
+    decode_wall_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
