@@ -42,7 +42,8 @@ class PortraitPipeline:
     Args:
         renderer: the backend (`backends.studio.StudioRenderer`, or the diffusion renderer).
         backend: which `Backend` this is, recorded in results and in the outputs' XMP.
-        limits: upload limits, re-checked here (the worker never trusts the web tier's check).
+        limits: upload limits and decode budgets, re-checked here (the worker never trusts the
+            web tier's check); by default from the environment, like the web tier's.
         analysis_settings: face-check thresholds.
         working_long_side: long side the photo is decoded to before analysis and rendering.
     """
@@ -57,7 +58,7 @@ class PortraitPipeline:
     ) -> None:
         self.renderer = renderer
         self.backend = backend
-        self.limits = limits or InputLimits()
+        self.limits = limits or InputLimits.from_environment()
         self.analysis_settings = analysis_settings or AnalysisSettings()
         self.working_long_side = working_long_side
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -44,6 +45,23 @@ class InputLimits:
     # The worker's decode runs in a child process under these budgets (gpu_worker.decode).
     decode_cpu_seconds: int = 10
     decode_wall_seconds: float = 30.0
+
+    @classmethod
+    def from_environment(cls) -> InputLimits:
+        """The worker's limits: the same variables the web tier's settings read, so both tiers
+        judge a photo alike, plus the decode budgets (README, "Settings")."""
+        defaults = cls()
+
+        def number(name: str, default: float) -> float:
+            value = os.environ.get(name, "").strip()
+            return float(value) if value else default
+
+        return cls(
+            max_bytes=int(number("PROPORTRAIT_MAX_UPLOAD_BYTES", defaults.max_bytes)),
+            max_pixels=int(number("PROPORTRAIT_MAX_IMAGE_PIXELS", defaults.max_pixels)),
+            decode_cpu_seconds=int(number("PROPORTRAIT_DECODE_CPU_SECONDS", defaults.decode_cpu_seconds)),
+            decode_wall_seconds=number("PROPORTRAIT_DECODE_WALL_SECONDS", defaults.decode_wall_seconds),
+        )
 
 
 @dataclass(frozen=True)
