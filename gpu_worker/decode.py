@@ -16,13 +16,18 @@ the worker can never disagree about what a file is:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import multiprocessing
 import resource
 import signal
 import struct
+import sys
+import threading
+import types
 import warnings
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -208,7 +213,8 @@ def decode_with_budget(
         daemon=True,
     )
     try:
-        child.start()
+        with _without_main_module():
+            child.start()
     except OSError as error:
         raise GenerationError(ErrorCode.GENERATION_FAILED, "the decoder could not start") from error
     sender.close()
@@ -238,6 +244,26 @@ def decode_with_budget(
         raise MemoryError("decoding the photo ran out of memory")
     logger.error("decode failed: %s", payload)
     raise GenerationError(ErrorCode.GENERATION_FAILED)
+
+
+_main_swap = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Start a child without telling it the parent's main module.
+
+    multiprocessing makes every new child import the parent's `__main__` (a Celery worker's
+    script, a benchmark that imports torch: seconds per photo). The decode child needs only
+    this module, so while the child's start-up data is written, `__main__` is a bare module.
+    """
+    with _main_swap:
+        saved = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = saved
 
 
 def _decode_child(
