@@ -195,12 +195,13 @@ def _load_diffusion_renderer() -> Renderer:
     except GenerationError as error:
         logger.critical("the diffusion backend cannot start: %s", error)
         raise GenerationError(error.code) from error
-    if renderer.compiled:
-        # Compile and autotune for each built-in output size now, not in the first person's job.
-        from gpu_worker.framing import output_size
-        from gpu_worker.styles import BUILTIN_STYLES
+    # Compile (when on) and autotune for each built-in output size now, not in the first
+    # person's job: cuDNN's per-shape search and the allocator's first growth cost an eager
+    # model time too.
+    from gpu_worker.framing import output_size
+    from gpu_worker.styles import BUILTIN_STYLES
 
-        for width, height in sorted({output_size(style) for style in BUILTIN_STYLES.values()}):
-            seconds = renderer.warm_up(width, height)
-            logger.info("diffusion warm-up at %dx%d took %.1f s", width, height, seconds)
+    for width, height in sorted({output_size(style) for style in BUILTIN_STYLES.values()}):
+        seconds = renderer.warm_up(width, height)
+        logger.info("diffusion warm-up at %dx%d took %.1f s", width, height, seconds)
     return renderer
