@@ -51,7 +51,13 @@ def check_jpeg(data: bytes, limits: InputLimits) -> Structure:
         if position + 1 >= length:
             raise corrupt("the file ends before its end-of-image marker (truncated)")
         if data[position] != 0xFF:
-            raise corrupt(f"expected a marker at byte {position}")
+            # Stray bytes between segments: libjpeg skips them with a warning, and some
+            # older cameras and editors write them, so they are skipped here too.
+            following = data.find(b"\xff", position)
+            if following < 0:
+                raise corrupt(f"no marker after byte {position}")
+            position = following
+            continue
         marker = data[position + 1]
         position += 2
         if marker == _EOI:

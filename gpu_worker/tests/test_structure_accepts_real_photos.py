@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -61,3 +63,12 @@ def test_a_heif_grid_like_a_phones_passes_the_structure_check(limits: InputLimit
 def test_exif_orientation_gives_the_displayed_size(limits: InputLimits) -> None:
     info = inspect_upload(corpus.rotated_jpeg(6), limits)
     assert (info.width, info.height) == (576, 768)
+
+
+def test_stray_bytes_between_jpeg_segments_are_tolerated_like_libjpeg(limits: InputLimits) -> None:
+    data = corpus.jpeg()
+    # Two zero bytes before the second marker segment, as some older cameras write.
+    (length,) = struct.unpack_from(">H", data, 4)
+    padded = data[: 4 + length] + b"\x00\x00" + data[4 + length :]
+    assert inspect_upload(padded, limits).format == "JPEG"
+    assert decode_photo(padded, limits).shape == (768, 768, 3)
