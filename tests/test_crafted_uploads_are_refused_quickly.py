@@ -52,3 +52,19 @@ def test_image_too_complex_is_a_documented_code(client: Any) -> None:
     schema = yaml.safe_load(client.get("/api/v1/schema/").content)
     described = schema["paths"]["/api/v1/jobs/"]["post"]["responses"]["400"]["description"]
     assert "image_too_complex" in described and "corrupt_image" in described
+
+
+def test_the_upload_page_refuses_a_crafted_file_in_plain_words(
+    client: Any, consent_fields: Any, settings: Any
+) -> None:
+    from gpu_worker.errors import DEFAULT_MESSAGES, ErrorCode
+
+    data = {**consent_fields, "photo": SimpleUploadedFile("frames.png", crafted.apng_frames())}
+    started = time.perf_counter()
+    response = client.post("/try/", data)
+    assert time.perf_counter() - started < 1.0
+    assert response.status_code == 400
+    html = response.content.decode()
+    message = DEFAULT_MESSAGES[ErrorCode.IMAGE_TOO_COMPLEX]
+    assert message.replace("'", "&#x27;") in html or message in html
+    assert_nothing_stored(settings)
