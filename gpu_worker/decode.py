@@ -37,7 +37,7 @@ from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 from gpu_worker.errors import ErrorCode, GenerationError, InputError
 from gpu_worker.schemas import InputLimits, UploadInfo
-from gpu_worker.structure import MIME_TYPES, Structure, check_structure
+from gpu_worker.structure import MIME_TYPES, Structure, StructureError, check_structure
 
 pillow_heif.register_heif_opener()
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def inspect_upload(data: bytes, limits: InputLimits) -> UploadInfo:
         InputError: file_too_large, unsupported_format, image_too_large, image_too_complex or
             corrupt_image.
     """
-    structure = check_structure(data, limits)
+    structure = _checked(data, limits)
     width, height = structure.displayed_size
     return UploadInfo(
         format=structure.format, width=width, height=height, mime_type=MIME_TYPES[structure.format]
@@ -155,8 +155,18 @@ def decode_photo(data: bytes, limits: InputLimits, max_long_side: int = WORKING_
         GenerationError: generation_failed, when the decoding process fails for a reason
             that is not the photo's (it could not start, or crashed with an unexpected error).
     """
-    structure = check_structure(data, limits)
+    structure = _checked(data, limits)
     return decode_with_budget(data, structure, limits, max_long_side)
+
+
+def _checked(data: bytes, limits: InputLimits) -> Structure:
+    """`check_structure`, logging which rule refused a file (sizes and chunk names only, never
+    image data), so an operator can tell a crafted file from a camera we do not yet accept."""
+    try:
+        return check_structure(data, limits)
+    except StructureError as error:
+        logger.info("photo refused by its structure: %s (%s)", error.code.value, error.detail)
+        raise
 
 
 def decode_checked(
