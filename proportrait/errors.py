@@ -8,6 +8,7 @@ and unexpected errors.
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 
 from portraits import views as pages
 from proportrait.api import error_for_django_exception
@@ -39,7 +40,21 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
         return pages.page_not_found(request, exception)
+    if not request.path.endswith("/") and _resolves(
+        request.path_info + "/", getattr(request, "urlconf", None)
+    ):
+        return _json(
+            "not_found", f"There is no API endpoint at this URL; did you mean {request.path}/ ?", 404
+        )
     return _json("not_found", "There is no API endpoint at this URL.", 404)
+
+
+def _resolves(path: str, urlconf: object) -> bool:
+    try:
+        resolve(path, urlconf)  # type: ignore[arg-type]
+    except Resolver404:
+        return False
+    return True
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

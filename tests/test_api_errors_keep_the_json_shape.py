@@ -33,6 +33,15 @@ def test_it_answers_unknown_api_urls_with_json_404(client: Client, url: str) -> 
     _error(client.post(url, data="{}", content_type="application/json"), 404, "not_found")
 
 
+def test_an_api_url_without_its_slash_is_json_404_naming_the_right_url(client: Client) -> None:
+    # Not a 301: a redirected POST would become a GET and lose its body.
+    error = _error(client.post("/api/v1/jobs", data="{}", content_type="application/json"), 404, "not_found")
+    assert "/api/v1/jobs/" in error["message"]
+    _error(client.get("/api/v1/styles"), 404, "not_found")
+    # Pages keep Django's friendly redirect.
+    assert client.get("/try").status_code == 301
+
+
 def test_pages_outside_the_api_stay_html(client: Client) -> None:
     response = client.get("/no-such-page/")
     assert response.status_code == 404
