@@ -1,35 +1,51 @@
-"""Reading uploaded photos safely: sniff, bound, decode, normalise.
+"""Reading uploaded photos safely: check the structure, then decode under a CPU budget.
 
-Two entry points share the same checks, in the same order, so the web tier and the worker
-can never disagree about a photo:
+Two entry points share the same structure check (`gpu_worker.structure`), so the web tier and
+the worker can never disagree about what a file is:
 
-- `inspect_upload` runs on the web tier for every upload. It must be fast: the format is
-  sniffed from the first bytes, the pixel count comes from the header before any decoding, and
-  JPEGs are test-decoded at 1/8 scale (`Image.draft`), PNGs checked with `verify()`.
+- `inspect_upload` runs on the web tier for every upload. It decodes nothing: the structure
+  check reads headers, markers and chunks in one pass, so its cost is bounded by the byte cap
+  whatever the file claims. A file that is well formed but holds corrupt image data passes it;
+  the worker finds that out and fails the job with `corrupt_image`.
 - `decode_photo` runs in the worker and returns RGB uint8 pixels, oriented, colour-managed to
   sRGB and downscaled to a working resolution early (the DCT decoder does most of it for free).
+  The decode itself runs in a child process with a CPU-time limit and a wall-clock limit
+  (`InputLimits.decode_cpu_seconds`, `decode_wall_seconds`): a decoder that spends longer on
+  one file is killed and the job fails with `image_too_complex`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
+import multiprocessing
+import resource
+import signal
 import struct
+import sys
+import threading
+import types
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from typing import Any
 
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
-from gpu_worker.errors import ErrorCode, InputError
+from gpu_worker.errors import ErrorCode, GenerationError, InputError
 from gpu_worker.schemas import InputLimits, UploadInfo
+from gpu_worker.structure import MIME_TYPES, Structure, StructureError, check_structure
 
 pillow_heif.register_heif_opener()
+logger = logging.getLogger(__name__)
 
 # Pillow's own decompression-bomb guard stays on as a backstop for any code path that opens
-# images without these checks; the explicit check against InputLimits.max_pixels below is
-# the one that decides. The warning it emits between 1x and 2x the limit is redundant with
-# that check, so it is silenced (it would otherwise be logged for every large upload).
+# images without these checks; the explicit check against InputLimits.max_pixels is the one
+# that decides. The warning it emits between 1x and 2x the limit is redundant with that check,
+# so it is silenced (it would otherwise be logged for every large upload).
 Image.MAX_IMAGE_PIXELS = InputLimits().max_pixels
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
@@ -43,107 +59,44 @@ DRAFT_TOLERANCE = 0.75
 # Background for transparent inputs: white is what the person saw in their viewer.
 ALPHA_BACKGROUND = (255, 255, 255)
 
-
-@dataclass(frozen=True)
-class _Kind:
-    format: str
-    mime_type: str
-
-
-_JPEG = _Kind("JPEG", "image/jpeg")
-_PNG = _Kind("PNG", "image/png")
-_WEBP = _Kind("WEBP", "image/webp")
-_HEIF = _Kind("HEIF", "image/heic")
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 # Pillow's format names for what each sniffed kind may be parsed as.
-_PIL_FORMATS = {"JPEG": {"JPEG"}, "PNG": {"PNG"}, "WEBP": {"WEBP"}, "HEIF": {"HEIF"}}
-
-_EXIF_ORIENTATION = 0x0112
-_SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
+_PIL_FORMATS = {"JPEG": ["JPEG"], "PNG": ["PNG"], "WEBP": ["WEBP"], "HEIF": ["HEIF"]}
 
 
-def sniff_format(data: bytes) -> _Kind | None:
-    """Recognise a supported format from its magic bytes; the file name is never trusted."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return _JPEG
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return _PNG
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return _WEBP
-    if len(data) >= 12 and data[4:8] == b"ftyp":
-        # ISO base media: the major brand, or any compatible brand, says HEIF. AVIF is refused.
-        box_size = struct.unpack(">I", data[:4])[0]
-        brands = {data[8:12]}
-        end = min(len(data), box_size if box_size >= 16 else 16)
-        brands.update(data[offset : offset + 4] for offset in range(16, end - 3, 4))
-        if brands & _HEIF_BRANDS and data[8:12] not in {b"avif", b"avis"}:
-            return _HEIF
-    return None
+def inspect_upload(data: bytes, limits: InputLimits) -> UploadInfo:
+    """Validate an upload by its structure and describe it (web tier, every upload).
+
+    Decodes nothing; see `gpu_worker.structure`. Width and height are as displayed, i.e.
+    after EXIF orientation (or HEIF rotation).
+
+    Raises:
+        InputError: file_too_large, unsupported_format, image_too_large, image_too_complex or
+            corrupt_image.
+    """
+    structure = _checked(data, limits)
+    width, height = structure.displayed_size
+    return UploadInfo(
+        format=structure.format, width=width, height=height, mime_type=MIME_TYPES[structure.format]
+    )
 
 
-def _open(data: bytes, limits: InputLimits) -> tuple[Image.Image, _Kind]:
-    """Check bytes, format and header pixel count; return the lazily-opened image."""
+def _open(data: bytes, structure: Structure, limits: InputLimits) -> Image.Image:
+    """Open a structurally checked file; Pillow parses the header only."""
     # Pillow's truncated-image switch is process-global and other libraries flip it on when
     # imported (weasyprint does). A truncated upload must stay `corrupt_image`, whoever else
     # runs in this process.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
-    if len(data) > limits.max_bytes:
-        raise InputError(ErrorCode.FILE_TOO_LARGE)
-    kind = sniff_format(data)
-    if kind is None:
-        raise InputError(ErrorCode.UNSUPPORTED_FORMAT)
     try:
-        # Image.open parses the header only; no pixel data is decompressed yet.
-        image = Image.open(io.BytesIO(data), formats=sorted(_PIL_FORMATS[kind.format]))
+        image = Image.open(io.BytesIO(data), formats=_PIL_FORMATS[structure.format])
     except Image.DecompressionBombError as error:
         raise InputError(ErrorCode.IMAGE_TOO_LARGE) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
         raise InputError(ErrorCode.CORRUPT_IMAGE) from error
     width, height = image.size
-    if width <= 0 or height <= 0:
+    # The decoder must see what the structure check saw (HEIF sizes are after rotation).
+    if width * height > limits.max_pixels or width <= 0 or height <= 0:
         raise InputError(ErrorCode.CORRUPT_IMAGE)
-    if width * height > limits.max_pixels:
-        raise InputError(ErrorCode.IMAGE_TOO_LARGE)
-    return image, kind
-
-
-def _orientation(image: Image.Image) -> int:
-    try:
-        value = image.getexif().get(_EXIF_ORIENTATION, 1)
-        return int(value) if isinstance(value, int) and 1 <= value <= 8 else 1
-    except Exception:
-        # A broken EXIF block should not make a good photo unusable; it is discarded anyway.
-        return 1
-
-
-def inspect_upload(data: bytes, limits: InputLimits) -> UploadInfo:
-    """Validate an upload cheaply and describe it (web tier, every upload).
-
-    Width and height are as displayed, i.e. after EXIF orientation.
-
-    Raises:
-        InputError: file_too_large, unsupported_format, image_too_large or corrupt_image.
-    """
-    image, kind = _open(data, limits)
-    width, height = image.size
-    try:
-        if kind is _JPEG:
-            # Decode at 1/8 scale: every entropy-coded byte is still read (so truncation and
-            # garbage are caught) but the inverse DCT and colour conversion are nearly free.
-            image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
-            image.load()
-        elif kind is _PNG:
-            # verify() walks the chunks and checks CRCs without inflating the pixels.
-            image.verify()
-        else:
-            image.load()
-    except Image.DecompressionBombError as error:
-        raise InputError(ErrorCode.IMAGE_TOO_LARGE) from error
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
-        raise InputError(ErrorCode.CORRUPT_IMAGE) from error
-    if _orientation(image) in _SWAPPING_ORIENTATIONS:
-        width, height = height, width
-    return UploadInfo(format=kind.format, width=width, height=height, mime_type=kind.mime_type)
+    return image
 
 
 _SRGB = ImageCms.createProfile("sRGB")
@@ -191,17 +144,41 @@ def _flatten(image: Image.Image) -> Image.Image:
 def decode_photo(data: bytes, limits: InputLimits, max_long_side: int = WORKING_LONG_SIDE) -> np.ndarray:
     """Decode a photo for the pipeline: HxWx3 RGB uint8, oriented, sRGB, long side <= max.
 
-    The same checks as `inspect_upload` run first, so a bomb is refused before any decoding.
-    Animated files (APNG, animated WebP, GIF) give their first frame; all metadata is dropped.
+    The structure check runs first, in this process, so a bomb or a crafted file is refused
+    before any decoding. The decode runs in a child process under the CPU and wall-clock
+    budgets of `limits`. Animated files (APNG, animated WebP) give their first frame; all
+    metadata is dropped.
 
     Raises:
-        InputError: file_too_large, unsupported_format, image_too_large or corrupt_image.
+        InputError: file_too_large, unsupported_format, image_too_large, image_too_complex
+            (over the decode budget) or corrupt_image.
+        GenerationError: generation_failed, when the decoding process fails for a reason
+            that is not the photo's (it could not start, or crashed with an unexpected error).
     """
-    image, kind = _open(data, limits)
+    structure = _checked(data, limits)
+    return decode_with_budget(data, structure, limits, max_long_side)
+
+
+def _checked(data: bytes, limits: InputLimits) -> Structure:
+    """`check_structure`, logging which rule refused a file (sizes and chunk names only, never
+    image data), so an operator can tell a crafted file from a camera we do not yet accept."""
+    try:
+        return check_structure(data, limits)
+    except StructureError as error:
+        logger.info("photo refused by its structure: %s (%s)", error.code.value, error.detail)
+        raise
+
+
+def decode_checked(
+    data: bytes, structure: Structure, limits: InputLimits, max_long_side: int = WORKING_LONG_SIDE
+) -> np.ndarray:
+    """The decode itself, in this process and without a budget: only for a file that passed
+    `check_structure`, inside the budgeted child (or a test that measures it)."""
+    image = _open(data, structure, limits)
     width, height = image.size
     factor = max_long_side / max(width, height)
     try:
-        if kind is _JPEG and factor < 1.0:
+        if structure.format == "JPEG" and factor < 1.0:
             # Let the DCT do the downscale (1/2, 1/4 or 1/8). Accepting down to 3/4 of the
             # target keeps a 4000x3000 photo at 2000x1500 instead of a full 12 MP decode.
             draft_factor = factor * DRAFT_TOLERANCE
@@ -220,3 +197,101 @@ def decode_photo(data: bytes, limits: InputLimits, max_long_side: int = WORKING_
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise InputError(ErrorCode.CORRUPT_IMAGE)
     return np.ascontiguousarray(pixels)
+
+
+# The decode child is forked from a small, single-threaded server process that has imported
+# this module (and Pillow, pillow-heif, numpy) once, never from the worker itself: a worker
+# may hold threads (torch, CUDA) that a fork would copy in an unknown state.
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(["gpu_worker.decode"])
+
+
+def decode_with_budget(
+    data: bytes, structure: Structure, limits: InputLimits, max_long_side: int = WORKING_LONG_SIDE
+) -> np.ndarray:
+    """`decode_checked` in a fresh child process, killed past the CPU or wall-clock budget.
+
+    The photo travels to the child through a pipe and the pixels come back the same way:
+    memory only, never a file. A child per photo also means no photo outlives its decode in
+    a long-lived process.
+    """
+    receiver, sender = _context.Pipe(duplex=False)
+    child = _context.Process(
+        target=_decode_child,
+        args=(sender, data, structure, limits, max_long_side),
+        name="proportrait-decode",
+        daemon=True,
+    )
+    try:
+        with _without_main_module():
+            child.start()
+    except OSError as error:
+        raise GenerationError(ErrorCode.GENERATION_FAILED, "the decoder could not start") from error
+    sender.close()
+    try:
+        message = receiver.recv() if receiver.poll(limits.decode_wall_seconds) else None
+    except EOFError:
+        message = None  # the child died before it answered: killed by its CPU limit, or crashed
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if message is None:
+        if child.exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
+            logger.warning("decode stopped at its budget (exit %s)", child.exitcode)
+            raise InputError(ErrorCode.IMAGE_TOO_COMPLEX)
+        # Log the exit only: nothing about the photo.
+        logger.error("decode process died (exit %s)", child.exitcode)
+        raise InputError(ErrorCode.CORRUPT_IMAGE)
+    kind, payload = message
+    if kind == "pixels":
+        shape, buffer = payload
+        return np.frombuffer(buffer, dtype=np.uint8).reshape(shape).copy()
+    if kind == "input_error":
+        raise InputError(ErrorCode(payload))
+    if kind == "memory":
+        raise MemoryError("decoding the photo ran out of memory")
+    logger.error("decode failed: %s", payload)
+    raise GenerationError(ErrorCode.GENERATION_FAILED)
+
+
+_main_swap = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Start a child without telling it the parent's main module.
+
+    multiprocessing makes every new child import the parent's `__main__` (a Celery worker's
+    script, a benchmark that imports torch: seconds per photo). The decode child needs only
+    this module, so while the child's start-up data is written, `__main__` is a bare module.
+    """
+    with _main_swap:
+        saved = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = saved
+
+
+def _decode_child(
+    sender: Connection, data: bytes, structure: Structure, limits: InputLimits, max_long_side: int
+) -> None:
+    """In the child: set the CPU limit, decode, send pixels or an error code, exit."""
+    # Past the soft limit the kernel sends SIGXCPU, whose default action ends the process.
+    cpu_seconds = max(1, int(limits.decode_cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    message: tuple[str, Any]
+    try:
+        pixels = decode_checked(data, structure, limits, max_long_side)
+        message = ("pixels", (pixels.shape, pixels.tobytes()))
+    except InputError as error:
+        message = ("input_error", error.code.value)
+    except MemoryError:
+        message = ("memory", None)
+    except Exception as error:  # reported by type only: exception text could quote image data
+        message = ("crash", type(error).__name__)
+    sender.send(message)
+    sender.close()

@@ -10,6 +10,7 @@ class ErrorCode(StrEnum):
     FILE_TOO_LARGE = "file_too_large"
     IMAGE_TOO_LARGE = "image_too_large"
     CORRUPT_IMAGE = "corrupt_image"
+    IMAGE_TOO_COMPLEX = "image_too_complex"
     NO_FACE = "no_face"
     MULTIPLE_FACES = "multiple_faces"
     FACE_TOO_SMALL = "face_too_small"
@@ -25,6 +26,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.FILE_TOO_LARGE: "The file is too large. Please upload a photo under the size limit.",
     ErrorCode.IMAGE_TOO_LARGE: "The image has too many pixels. Please upload a smaller photo.",
     ErrorCode.CORRUPT_IMAGE: "The file could not be read as an image. It may be damaged; please try another photo.",
+    ErrorCode.IMAGE_TOO_COMPLEX: "This file is built in an unusual way that would take too long to read. Please export it again as an ordinary JPEG and retry.",
     ErrorCode.NO_FACE: "We could not find a face. Please upload a clear, front-facing photo of one person.",
     ErrorCode.MULTIPLE_FACES: "We found more than one face. Please upload a photo with only you in it.",
     ErrorCode.FACE_TOO_SMALL: "Your face is too small in this photo. Please use a closer photo, head and shoulders.",

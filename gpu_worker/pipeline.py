@@ -42,7 +42,8 @@ class PortraitPipeline:
     Args:
         renderer: the backend (`backends.studio.StudioRenderer`, or the diffusion renderer).
         backend: which `Backend` this is, recorded in results and in the outputs' XMP.
-        limits: upload limits, re-checked here (the worker never trusts the web tier's check).
+        limits: upload limits and decode budgets, re-checked here (the worker never trusts the
+            web tier's check); by default from the environment, like the web tier's.
         analysis_settings: face-check thresholds.
         working_long_side: long side the photo is decoded to before analysis and rendering.
     """
@@ -57,7 +58,7 @@ class PortraitPipeline:
     ) -> None:
         self.renderer = renderer
         self.backend = backend
-        self.limits = limits or InputLimits()
+        self.limits = limits or InputLimits.from_environment()
         self.analysis_settings = analysis_settings or AnalysisSettings()
         self.working_long_side = working_long_side
 
@@ -195,12 +196,13 @@ def _load_diffusion_renderer() -> Renderer:
     except GenerationError as error:
         logger.critical("the diffusion backend cannot start: %s", error)
         raise GenerationError(error.code) from error
-    if renderer.compiled:
-        # Compile and autotune for each built-in output size now, not in the first person's job.
-        from gpu_worker.framing import output_size
-        from gpu_worker.styles import BUILTIN_STYLES
+    # Compile (when on) and autotune for each built-in output size now, not in the first
+    # person's job: cuDNN's per-shape search and the allocator's first growth cost an eager
+    # model time too.
+    from gpu_worker.framing import output_size
+    from gpu_worker.styles import BUILTIN_STYLES
 
-        for width, height in sorted({output_size(style) for style in BUILTIN_STYLES.values()}):
-            seconds = renderer.warm_up(width, height)
-            logger.info("diffusion warm-up at %dx%d took %.1f s", width, height, seconds)
+    for width, height in sorted({output_size(style) for style in BUILTIN_STYLES.values()}):
+        seconds = renderer.warm_up(width, height)
+        logger.info("diffusion warm-up at %dx%d took %.1f s", width, height, seconds)
     return renderer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -23,8 +24,44 @@ class OutputFormat(StrEnum):
 
 @dataclass(frozen=True)
 class InputLimits:
+    """What an upload may be and cost. The structure limits sit well above what cameras,
+    phones and common encoders write (see docs/upload-safety.md) and far below what makes a
+    decoder's cost grow out of proportion to the file."""
+
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
+    # JPEG: scans (libjpeg's progressive default is 10, mozjpeg's up to ~20) and marker segments.
+    max_jpeg_scans: int = 64
+    max_jpeg_segments: int = 1024
+    # PNG and WebP chunks (libpng writes 8 KiB IDAT chunks: ~2,600 for a 20 MiB file).
+    max_png_chunks: int = 16384
+    # Animation frames (APNG, animated WebP); only the first is ever used.
+    max_frames: int = 256
+    # Compressed metadata (PNG iCCP, zTXt, iTXt) inflated, in all.
+    max_metadata_bytes: int = 4 * 1024 * 1024
+    # HEIF items (a 48 MP phone photo is ~200 grid tiles), and boxes in all.
+    max_heif_items: int = 512
+    max_heif_boxes: int = 8192
+    # The worker's decode runs in a child process under these budgets (gpu_worker.decode).
+    decode_cpu_seconds: int = 10
+    decode_wall_seconds: float = 30.0
+
+    @classmethod
+    def from_environment(cls) -> InputLimits:
+        """The worker's limits: the same variables the web tier's settings read, so both tiers
+        judge a photo alike, plus the decode budgets (README, "Settings")."""
+        defaults = cls()
+
+        def number(name: str, default: float) -> float:
+            value = os.environ.get(name, "").strip()
+            return float(value) if value else default
+
+        return cls(
+            max_bytes=int(number("PROPORTRAIT_MAX_UPLOAD_BYTES", defaults.max_bytes)),
+            max_pixels=int(number("PROPORTRAIT_MAX_IMAGE_PIXELS", defaults.max_pixels)),
+            decode_cpu_seconds=int(number("PROPORTRAIT_DECODE_CPU_SECONDS", defaults.decode_cpu_seconds)),
+            decode_wall_seconds=number("PROPORTRAIT_DECODE_WALL_SECONDS", defaults.decode_wall_seconds),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Content-Security-Policy: everything from our own origin, nothing from a third party.
+"""Site-wide middleware: Content-Security-Policy (everything from our own origin, nothing from a
+third party), and Django's CommonMiddleware without its slash redirects under /api/.
 
-The one exception: while payments are on, a form may lead to Stripe's hosted Checkout (Buy
+The one CSP exception: while payments are on, a form may lead to Stripe's hosted Checkout (Buy
 posts to us, we answer 303 to checkout.stripe.com, and form-action governs that redirect too).
 """
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 
 # Kept equal to portraits.payments.stripe_gateway.CHECKOUT_ORIGIN (a test checks it).
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
@@ -51,3 +53,14 @@ class ContentSecurityPolicyMiddleware:
         response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class CommonMiddleware(DjangoCommonMiddleware):
+    """Under /api/ a URL without its trailing slash is not redirected: a 301 would turn a POST
+    into a GET and drop its body, and it is not the API's JSON. It answers 404 `not_found`
+    naming the URL to use (proportrait.errors.page_not_found)."""
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        if request.path_info.startswith("/api/"):
+            return False
+        return super().should_redirect_with_slash(request)

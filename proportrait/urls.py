@@ -21,7 +21,7 @@ urlpatterns = [
     path("", include("portraits.urls")),
 ]
 
-handler400 = "portraits.views.bad_request"
-handler403 = "portraits.views.permission_denied"
-handler404 = "portraits.views.page_not_found"
-handler500 = "portraits.views.server_error"
+handler400 = "proportrait.errors.bad_request"
+handler403 = "proportrait.errors.permission_denied"
+handler404 = "proportrait.errors.page_not_found"
+handler500 = "proportrait.errors.server_error"

@@ -32,10 +32,19 @@ Production defaults (real weights):
 - A non-distilled checkpoint (plain inpainting 0.1) needs `steps=30, guidance_scale=6.0,
   scheduler="euler"` (`PROPORTRAIT_DIFFUSION_STEPS=30`, `..._GUIDANCE=6`, `..._SCHEDULER=euler`).
 - bf16 on CUDA (fp16 where bf16 is missing; the SDXL VAE then needs the fp16-fix VAE or the
-  pipeline upcasts it), float32 on CPU; SDPA attention (torch 2 default); channels_last UNet
-  and VAE; `torch.compile` of the UNet off by default (`compile=True` or
-  `PROPORTRAIT_DIFFUSION_COMPILE=1`, mode "reduce-overhead"), because compiling costs minutes
-  of cold start per output size; `warm_up()` pays it before the first job.
+  pipeline upcasts it), float32 on CPU. In bf16 the VAE is never upcast to fp32: the SDXL
+  config's `force_upcast` exists for fp16 overflow, which bf16 (fp32's exponent range) does not
+  have, and honouring it made diffusers cast the whole VAE to fp32 and back on every job.
+- SDPA attention (torch 2 default); channels_last UNet and VAE; cuDNN autotuning and TF32
+  matmuls set by the loader (`configure_torch`), so the benchmark measures what runs.
+- `torch.compile` of the UNet and the VAE decoder on by default on CUDA (mode
+  "reduce-overhead"; `PROPORTRAIT_DIFFUSION_COMPILE=0` turns it off), off on CPU. The worker
+  warms up every built-in output size at start (`warm_up()`), compiled or not, so no person's
+  job pays for compilation or autotuning; compiled graphs persist in an inductor cache folder
+  (`PROPORTRAIT_DIFFUSION_COMPILE_CACHE`, default `~/.cache/proportrait/inductor`), so a
+  restarted worker reloads them instead of compiling again.
+- Prompt embeddings (both text encoders) are computed once per style prompt and cached in the
+  renderer (`PROMPT_CACHE_SIZE` entries): styles are few and their prompts fixed.
 - Generation at about one megapixel (`render_pixels`, SDXL's training size), sides rounded to
   what the UNet accepts; output size, framing and the face blend at full output resolution.
 
@@ -49,6 +58,7 @@ import logging
 import math
 import os
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -80,6 +90,12 @@ SCHEDULERS = ("euler_trailing", "euler", "dpmpp", "lcm", "saved")
 MAX_VARIANTS = 8
 # Share of the render progress given to the denoising steps; decode and blend take the rest.
 STEPS_SHARE = 0.9
+# Distinct (prompt, negative prompt) pairs whose embeddings a renderer keeps (built-in styles
+# plus organisations' brand styles in use).
+PROMPT_CACHE_SIZE = 64
+COMPILE_VARIABLE = "PROPORTRAIT_DIFFUSION_COMPILE"
+COMPILE_CACHE_VARIABLE = "PROPORTRAIT_DIFFUSION_COMPILE_CACHE"
+DEFAULT_COMPILE_CACHE = Path("~/.cache/proportrait/inductor")
 
 
 class ModelConfigurationError(GenerationError):
@@ -155,6 +171,8 @@ class DiffusionRenderer:
         self.device = device
         self.dtype: torch.dtype = self.pipeline.unet.dtype
         self.compiled = False
+        # (prompt, negative prompt, classifier-free guidance) -> the pipeline's embedding kwargs
+        self._prompt_embeddings: OrderedDict[tuple[str, str, bool], dict[str, torch.Tensor]] = OrderedDict()
         #: seconds spent in the last job's stages: prepare (masks, resize), generate
         #: (text encoders, VAE encode, UNet steps, VAE decode), blend (upscale, face back)
         self.last_timings_seconds: dict[str, float] = {}
@@ -183,23 +201,56 @@ class DiffusionRenderer:
         return renderer
 
     def compile_unet(self, mode: str | None = None, backend: str = "inductor") -> None:
-        """Compile the UNet in place; the first render per input shape then pays the compile.
+        """Compile the UNet and the VAE decoder in place; the first render per input shape then
+        pays the compile (the worker's warm-up does that before the first job).
 
         `mode` is an inductor mode (default `settings.compile_mode`); other backends ignore it.
+        Inductor's compiled graphs are kept in `$PROPORTRAIT_DIFFUSION_COMPILE_CACHE`.
         """
         if self.compiled:
             return
+        modules = (self.pipeline.unet, self.pipeline.vae.decoder)
         if backend == "inductor":
             import torch._inductor.config as inductor_config
 
+            use_compile_cache()
             # 1x1 convolutions as matmuls: faster GEMM kernels for the UNet's projection convs.
             inductor_config.conv_1x1_as_mm = True
-            self.pipeline.unet.compile(
-                mode=mode or self.settings.compile_mode, fullgraph=False, dynamic=False
-            )
+            for module in modules:
+                module.compile(mode=mode or self.settings.compile_mode, fullgraph=False, dynamic=False)
         else:
-            self.pipeline.unet.compile(backend=backend, fullgraph=False, dynamic=False)
+            for module in modules:
+                module.compile(backend=backend, fullgraph=False, dynamic=False)
         self.compiled = True
+
+    def prompt_embeddings(self, prompt: str, negative_prompt: str) -> dict[str, torch.Tensor]:
+        """The pipeline's embedding arguments for a style's prompts, computed once and cached.
+
+        Keyed by whether classifier-free guidance runs, since only then are the negative
+        embeddings used (the pipeline decides the same way: guidance_scale > 1).
+        """
+        guided = self.settings.guidance_scale > 1.0
+        key = (prompt, negative_prompt, guided)
+        cached = self._prompt_embeddings.get(key)
+        if cached is not None:
+            self._prompt_embeddings.move_to_end(key)
+            return cached
+        with torch.inference_mode():
+            positive, negative, pooled, negative_pooled = self.pipeline.encode_prompt(
+                prompt=prompt,
+                device=self.device,
+                num_images_per_prompt=1,
+                do_classifier_free_guidance=guided,
+                negative_prompt=negative_prompt or None,
+            )
+        embeddings = {"prompt_embeds": positive, "pooled_prompt_embeds": pooled}
+        if guided:
+            embeddings["negative_prompt_embeds"] = negative
+            embeddings["negative_pooled_prompt_embeds"] = negative_pooled
+        self._prompt_embeddings[key] = embeddings
+        while len(self._prompt_embeddings) > PROMPT_CACHE_SIZE:
+            self._prompt_embeddings.popitem(last=False)
+        return embeddings
 
     def render_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) the model generates for a `width` x `height` output."""
@@ -298,14 +349,14 @@ class DiffusionRenderer:
             report(progress, STEPS_SHARE * (step + 1) / total)
             return tensors
 
+        embeddings = self.prompt_embeddings(prompt, negative_prompt)
         prepared = time.perf_counter()
         out_of_memory = False
         generated: torch.Tensor | None = None
         try:
             with torch.inference_mode():
                 generated = self.pipeline(
-                    prompt=prompt,
-                    negative_prompt=negative_prompt or None,
+                    **embeddings,
                     image=Image.fromarray(model_image),
                     mask_image=Image.fromarray(np.round(model_mask * 255).astype(np.uint8), mode="L"),
                     height=render_height,
@@ -387,7 +438,8 @@ def load_diffusion_renderer(
         model_dir: diffusers-format SDXL inpainting folder; default `$PROPORTRAIT_DIFFUSION_MODEL`.
         device: default "cuda" when available, else "cpu".
         dtype: default bfloat16 on CUDA (float16 without bf16 support), float32 on CPU.
-        compile: torch.compile the UNet; default `$PROPORTRAIT_DIFFUSION_COMPILE` (off).
+        compile: torch.compile the UNet and VAE decoder; default `$PROPORTRAIT_DIFFUSION_COMPILE`,
+            else on for CUDA and off for CPU (`compile_by_default`).
         steps, guidance_scale, scheduler: sampling; defaults from `$PROPORTRAIT_DIFFUSION_STEPS`,
             `..._GUIDANCE`, `..._SCHEDULER`, else `DiffusionSettings` (8, 1.0, euler_trailing).
         render_pixels: pixels generated per portrait (default about 1 MP).
@@ -414,10 +466,11 @@ def load_diffusion_renderer(
     }
     settings = replace(settings, **{key: value for key, value in overrides.items() if value is not None})
     settings.check()
-    if compile is None:
-        compile = os.environ.get("PROPORTRAIT_DIFFUSION_COMPILE", "").lower() in {"1", "true", "yes"}
     torch_device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     torch_dtype = dtype or _default_dtype(torch_device)
+    if compile is None:
+        compile = compile_by_default(torch_device)
+    configure_torch(torch_device)
 
     # 2. Check the folder before importing or allocating anything heavy.
     folder = _check_model_dir(model_dir or os.environ.get(MODEL_DIR_VARIABLE))
@@ -453,6 +506,9 @@ def load_diffusion_renderer(
     # NHWC lets cuDNN pick tensor-core convolution kernels without layout transposes.
     pipeline.unet.to(memory_format=torch.channels_last)
     pipeline.vae.to(memory_format=torch.channels_last)
+    if torch_dtype == torch.bfloat16:
+        # bf16 cannot overflow where fp16 does, so the fp32 round trip buys nothing (see above).
+        pipeline.vae.register_to_config(force_upcast=False)
     renderer = DiffusionRenderer(pipeline, settings, torch_device)
     if compile:
         renderer.compile_unet()
@@ -467,6 +523,40 @@ def load_diffusion_renderer(
         compile,
     )
     return renderer
+
+
+def compile_by_default(device: torch.device) -> bool:
+    """`$PROPORTRAIT_DIFFUSION_COMPILE` when set, else on for CUDA (the production path) and off
+    for CPU (inductor's C++ code generation would take minutes there)."""
+    value = os.environ.get(COMPILE_VARIABLE, "").strip().lower()
+    if value:
+        return value in {"1", "true", "yes", "on"}
+    return device.type == "cuda"
+
+
+def configure_torch(device: torch.device) -> None:
+    """What the loader sets for speed on CUDA, and so what the benchmark measures: cuDNN picks
+    the fastest convolution algorithm per shape (shapes are fixed per output size), and fp32
+    matmuls outside the bf16 model (schedulers, blending) may use TF32 tensor cores."""
+    if device.type != "cuda":
+        return
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.set_float32_matmul_precision("high")
+
+
+def use_compile_cache() -> Path:
+    """Point inductor's caches at the persistent folder (`$PROPORTRAIT_DIFFUSION_COMPILE_CACHE`),
+    so a restarted worker loads its compiled graphs instead of compiling them again."""
+    import torch._inductor.config as inductor_config
+
+    folder = Path(os.environ.get(COMPILE_CACHE_VARIABLE) or DEFAULT_COMPILE_CACHE).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(folder)
+    inductor_config.fx_graph_cache = True
+    inductor_config.autotune_local_cache = True
+    return folder
 
 
 def _check_model_dir(model_dir: str | os.PathLike[str] | None) -> Path:

@@ -117,13 +117,16 @@ def test_it_renders_every_variant_at_the_framing_size(job: dict[str, Any]) -> No
     check_frames(frames, STYLE, VARIANTS)
 
 
-def test_it_runs_all_variants_as_one_batch(job: dict[str, Any]) -> None:
+def test_it_runs_all_variants_as_one_batch(job: dict[str, Any], renderer: DiffusionRenderer) -> None:
     assert len(job["calls"]) == 1
     call = job["calls"][0]
     assert call["num_images_per_prompt"] == VARIANTS
     assert len(call["generator"]) == VARIANTS
     assert call["num_inference_steps"] == STEPS
-    assert call["prompt"] == STYLE.prompt
+    # The style's prompt, as embeddings cached for the style (no negative ones without CFG).
+    cached = renderer.prompt_embeddings(STYLE.prompt, STYLE.negative_prompt)
+    assert call["prompt_embeds"] is cached["prompt_embeds"]
+    assert "negative_prompt_embeds" not in call
     # guidance 1.0: classifier-free guidance off, one UNet pass per step
     assert call["guidance_scale"] == 1.0
 

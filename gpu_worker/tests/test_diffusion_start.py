@@ -42,11 +42,12 @@ def test_a_compiled_model_is_warmed_up_for_every_built_in_output_size(monkeypatc
     assert (1024, 1280) in expected  # the default 4:5 portrait
 
 
-def test_an_eager_model_is_not_warmed_up(monkeypatch: Any) -> None:
+def test_an_eager_model_is_warmed_up_too(monkeypatch: Any) -> None:
+    # cuDNN autotuning and the allocator's first growth would otherwise land in a person's job.
     renderer = FakeRenderer(compiled=False)
     install_fake_backend(monkeypatch, lambda: renderer)
     pipeline._load_diffusion_renderer()
-    assert renderer.warmed == []
+    assert sorted(renderer.warmed) == sorted({output_size(style) for style in BUILTIN_STYLES.values()})
 
 
 def test_a_start_up_failure_shows_the_person_only_the_plain_message(monkeypatch: Any) -> None:
