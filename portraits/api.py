@@ -89,7 +89,12 @@ class JobSerializer(serializers.Serializer):
 def _size_note(job: PortraitJob, portraits: list[dict[str, Any]]) -> str | None:
     if not portraits:
         return None
-    return size_note(int(portraits[0]["width"]), int(portraits[0]["height"]), services.job_style(job))
+    return job_size_note(job, int(portraits[0]["width"]), int(portraits[0]["height"]))
+
+
+def job_size_note(job: PortraitJob, width: int, height: int) -> str | None:
+    """The plain note shown when the portraits came out smaller than the style's size, or None."""
+    return size_note(width, height, services.job_style(job))
 
 
 def job_payload(request: HttpRequest, job: PortraitJob) -> dict[str, Any]:

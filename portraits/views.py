@@ -21,7 +21,13 @@ from gpu_worker.errors import DEFAULT_MESSAGES, ErrorCode
 from gpu_worker.styles import BUILTIN_STYLES
 from portraits import archive, notify, services
 from portraits.access import job_for_request, reference_for, remember_job, remember_reference
-from portraits.api import JOB_REJECTIONS, create_job_from_request, file_too_large_message, job_rejection
+from portraits.api import (
+    JOB_REJECTIONS,
+    create_job_from_request,
+    file_too_large_message,
+    job_rejection,
+    job_size_note,
+)
 from portraits.forms import ResultsEmailForm, UploadForm
 from portraits.models import JobStatus, Portrait, PortraitJob, ResultsEmail
 from portraits.payments.services import full_resolution_unlocked, purchase_panel
@@ -154,10 +160,12 @@ def _results_context(request: HttpRequest, job: PortraitJob, **extra: Any) -> di
                 }
             )
     entry = ResultsEmail.objects.filter(job=job).first() if job.status == JobStatus.DONE else None
+    note = job_size_note(job, portraits[0]["width"], portraits[0]["height"]) if portraits else None
     return {
         "job": job,
         "portraits": portraits,
         "results_email": entry,
+        "size_note": note,
         "purchase_panel": purchase_panel(job),
         "full_resolution_unlocked": full_resolution_unlocked(job),
         "email_form": extra.pop("email_form", None) or ResultsEmailForm(),

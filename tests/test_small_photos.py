@@ -103,5 +103,6 @@ def test_full_size_portraits_carry_no_size_note(
     job = PortraitJob.objects.get()
     assert {(p.width, p.height) for p in Portrait.objects.filter(job=job)} == {(1024, 1280)}
     html = client.get(response["Location"]).content.decode()
-    assert 'id="size-note"' not in html
+    # The note's place is kept (hidden and empty) for the page script; it says nothing.
+    assert '<p class="notice hidden" id="size-note"></p>' in html
     assert client.get(f"/api/v1/jobs/{job.id}/").json()["size_note"] is None

@@ -52,6 +52,9 @@ def export_subject_purchases(subject: Subject) -> ExportPart:
         }
         for purchase in _subject_purchases(subject)
     ]
+    if not rows:
+        # Nothing held: an answer may then truthfully say "we found no data linked to this".
+        return ExportPart({"purchases": []})
     return ExportPart(
         {
             "purchases": rows,

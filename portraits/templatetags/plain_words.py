@@ -39,6 +39,8 @@ def plain_words(value: Any) -> str:
     text = str(value)
     if text in SPECIAL:
         return SPECIAL[text]
+    if " " in text.strip():
+        return text  # already words written for people (e.g. "not sent: no privacy contact")
     words = text.replace("_", " ").replace("-", " ").replace(".", " ").split()
     if not words:
         return ""

@@ -20,6 +20,7 @@ import stripe
 from django.utils import timezone
 from PIL import Image
 
+from gpu_worker.styles import get_style, style_to_dict
 from portraits import crypto, storage
 from portraits.models import DataKeyPurpose, JobStatus, Portrait, PortraitJob
 from portraits.payments import stripe_gateway
@@ -105,7 +106,7 @@ def make_finished_job(*, expires_in: timedelta = timedelta(hours=24), variants: 
         progress=100,
         token_hash=hash_token(token),
         style_slug="corporate-grey",
-        style_spec={},
+        style_spec=style_to_dict(get_style("corporate-grey")),
         variants=variants,
         results_key=data_key,
         original_deleted_at=now,

@@ -19,6 +19,8 @@
   function linkFor(number, kind) { return portraitUrl.replace("/0/KIND/", "/" + number + "/" + kind + "/"); }
 
   function renderResults(job) {
+    var note = document.getElementById("size-note");
+    if (note && job.size_note) { note.textContent = job.size_note; note.classList.remove("hidden"); }
     var gallery = document.getElementById("gallery");
     gallery.textContent = "";
     job.portraits.forEach(function (p, i) {
