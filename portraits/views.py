@@ -144,7 +144,7 @@ def _visible_job(request: HttpRequest, job_id: Any) -> PortraitJob:
 
 
 def _results_context(request: HttpRequest, job: PortraitJob, **extra: Any) -> dict[str, Any]:
-    portraits = []
+    portraits: list[dict[str, Any]] = []
     if job.status == JobStatus.DONE:
         for portrait in job.portraits.all():
             number = portrait.variant + 1
