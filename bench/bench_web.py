@@ -66,6 +66,8 @@ def embedded_env(var_dir: Path, uploads_per_hour: int) -> dict[str, str]:
             "PROPORTRAIT_VAR_DIR": str(var_dir),
             "SECRET_KEY": secrets.token_urlsafe(50),
             "PROPORTRAIT_MASTER_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+            "PROPORTRAIT_AUDIT_HMAC_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+            "PROPORTRAIT_AUDIT_SIGNING_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "PROPORTRAIT_UPLOADS_PER_HOUR": str(uploads_per_hour),
             "PYTHONUNBUFFERED": "1",
             "DEBUG": "false",

@@ -7,20 +7,24 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from compliance import pdf, services
-from compliance.audit import verify_chain
+from compliance import checkpoints, pdf, services
+from compliance.audit import record_event, verify_chain
 from compliance.models import (
+    AuditCheckpoint,
     AuditEvent,
     BreachIncident,
+    BreachIncidentVersion,
     BreachOrganisation,
+    CheckpointReason,
     ConsentDocument,
     ConsentRecord,
     DataSubjectRequest,
@@ -28,10 +32,13 @@ from compliance.models import (
     DpaAcceptance,
     DsarStatus,
     ProcessingActivity,
+    ProcessingActivityVersion,
     SubProcessor,
     SubprocessorObjection,
     SubprocessorRegisterVersion,
 )
+from compliance.services import breaches as breach_services
+from compliance.services import registers
 from compliance.services.registers import ROPA_FIELDS
 
 
@@ -291,8 +298,13 @@ class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         report = verify_chain()
         if report.ok:
             self.message_user(
-                request, f"Audit chain intact: {report.events_checked} events verified.", messages.SUCCESS
+                request,
+                f"Audit chain intact: {report.events_checked} events verified, "
+                f"{report.checkpoints_checked} signed checkpoints matched.",
+                messages.SUCCESS,
             )
+            for warning in report.warnings:
+                self.message_user(request, f"Warning: {warning}.", messages.WARNING)
         else:
             where = (
                 f"event #{report.first_broken_sequence}" if report.first_broken_sequence else "the chain head"
@@ -314,6 +326,34 @@ class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 post.setlist(admin.helpers.ACTION_CHECKBOX_NAME, [str(first)])
                 request.POST = post  # type: ignore[assignment]  # a mutable copy, on purpose
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Signed heads of the chain; the storage copy and the DPO's mail are the ones that count."""
+
+    list_display = ["sequence", "signed_at", "reason", "key_id", "short_hash", "published_at", "mailed_at"]
+    list_filter = ["reason"]
+    actions = ["sign_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Head hash")
+    def short_hash(self, obj: AuditCheckpoint) -> str:
+        return obj.head_hash[:16] + "…"
+
+    @admin.action(description="Sign and publish a checkpoint of the current head now")
+    def sign_now(self, request: HttpRequest, queryset: QuerySet[AuditCheckpoint]) -> None:
+        checkpoint = checkpoints.sign_checkpoint(reason=CheckpointReason.MANUAL)
+        record_event(
+            "audit.checkpoint_signed",
+            actor=_actor(request),
+            object_type="audit_checkpoint",
+            object_id=str(checkpoint.pk),
+            data={"sequence": checkpoint.sequence, "head_hash": checkpoint.head_hash},
+        )
+        self.message_user(request, f"Checkpoint #{checkpoint.sequence} signed.", messages.SUCCESS)
 
 
 # --- Registers.
@@ -353,10 +393,47 @@ class SubprocessorObjectionAdmin(admin.ModelAdmin):
     readonly_fields = ["organisation", "register_version", "raised_by", "reason", "raised_at"]
 
 
+class ChangeReasonForm(forms.ModelForm):
+    """Register edits say why; the reason is kept with the version the edit creates."""
+
+    change_reason = forms.CharField(
+        label="Reason for this change", widget=forms.TextInput(attrs={"size": 80}), required=True
+    )
+
+
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(admin.ModelAdmin):
-    list_display = ["name", "role", "legal_basis"]
-    actions = ["export_csv", "export_pdf"]
+    """Edits go through save_processing_activity: each one is a new version, the old one stays."""
+
+    form = ChangeReasonForm
+    list_display = ["name", "role", "legal_basis", "version", "updated_at", "retired_at"]
+    fields = (*(field for field, _ in ROPA_FIELDS), "change_reason")
+    actions = ["export_csv", "export_pdf", "retire"]
+    action_form = ReasonActionForm
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ProcessingActivity, form: Any, change: bool) -> None:
+        values = {field: str(form.cleaned_data[field]) for field, _ in ROPA_FIELDS}
+        saved = registers.save_processing_activity(
+            ProcessingActivity.objects.get(pk=obj.pk) if change else None,
+            values=values,
+            actor=_actor(request),
+            reason=form.cleaned_data["change_reason"],
+        )
+        obj.pk, obj.version = saved.pk, saved.version
+        obj._state.adding = False
+
+    @admin.action(description="Retire: we no longer carry out this processing (reason required)")
+    def retire(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> None:
+        try:
+            for activity in queryset:
+                registers.retire_processing_activity(
+                    activity, actor=_actor(request), reason=request.POST.get("reason", "")
+                )
+        except ValueError as error:
+            self.message_user(request, str(error), messages.ERROR)
 
     @admin.action(description="Export records of processing (CSV)")
     def export_csv(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> HttpResponse:
@@ -373,14 +450,76 @@ class ProcessingActivityAdmin(admin.ModelAdmin):
         return response
 
 
+@admin.register(ProcessingActivityVersion)
+class ProcessingActivityVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["activity", "version", "changed_at", "changed_by", "reason"]
+    list_filter = ["activity"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
 class BreachOrganisationInline(admin.TabularInline):
+    """Added through add_affected_organisation (an audit event each); never edited or removed here."""
+
     model = BreachOrganisation
     extra = 1
+    fields = ["organisation", "affected_subjects_count", "notified_at"]
     readonly_fields = ["notified_at"]
+    can_delete = False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class BreachActionForm(ReasonActionForm):
+    when = forms.DateTimeField(
+        required=False,
+        label="When (UTC, blank = now; a past time needs a reason and is shown as back-dated)",
+        widget=forms.DateTimeInput(attrs={"size": 20, "placeholder": "YYYY-MM-DD HH:MM"}),
+    )
+
+
+BREACH_FORM_FIELDS = [
+    "title",
+    "description",
+    "detected_at",
+    "status",
+    "nature",
+    "subject_categories",
+    "affected_subjects_count",
+    "record_categories",
+    "affected_records_count",
+    "likely_consequences",
+    "measures_taken",
+    "measures_proposed",
+    "jurisdictions",
+]
+
+
+class BreachForm(forms.ModelForm):
+    jurisdictions = forms.MultipleChoiceField(
+        choices=[(d.key, f"{d.jurisdiction}: {d.notify} ({d.rule})") for d in breach_services.DEADLINES],
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(breach_services.DEFAULT_JURISDICTIONS),
+        required=False,
+    )
+    change_reason = forms.CharField(
+        label="Reason for this change (kept with the new version)",
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+
+    class Meta:
+        model = BreachIncident
+        fields = BREACH_FORM_FIELDS
 
 
 @admin.register(BreachIncident)
 class BreachIncidentAdmin(admin.ModelAdmin):
+    """Every write calls compliance.services.breaches: versions and audit events, never a bare save."""
+
+    form = BreachForm
     list_display = [
         "title",
         "detected_at",
@@ -388,35 +527,153 @@ class BreachIncidentAdmin(admin.ModelAdmin):
         "status",
         "affected_subjects_count",
         "authority_notified_at",
+        "version",
     ]
     list_filter = ["status"]
     inlines = [BreachOrganisationInline]
-    actions = ["notify_organisations"]
+    action_form = BreachActionForm
+    actions = ["notify_organisations", "record_authority_notified"]
+    readonly_fields = [
+        "clocks",
+        "authority_notified_at",
+        "authority_notice_recorded_at",
+        "authority_notice_backdate_reason",
+        "subjects_notified_at",
+        "subjects_notified_count",
+        "version",
+        "dpo_contact",
+    ]
 
     class Media:
         css = {"all": ["compliance/admin.css"]}
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*BREACH_FORM_FIELDS, "change_reason", *self.readonly_fields]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="DPO contact (Art. 33(3)(b))")
+    def dpo_contact(self, obj: BreachIncident) -> str:
+        return f"{settings.PROPORTRAIT_DPO_NAME} <{settings.PROPORTRAIT_DPO_EMAIL}>"
+
+    @admin.display(description="Deadlines")
+    def clocks(self, obj: BreachIncident) -> str:
+        if obj.pk is None:
+            return "-"
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="breach-{}">{}</td></tr>',
+            (
+                (
+                    clock.deadline.jurisdiction,
+                    clock.deadline.notify,
+                    clock.deadline.citation,
+                    f"{clock.due_at:%Y-%m-%d %H:%M} UTC" if clock.due_at else clock.deadline.rule,
+                    clock.state.split(" ")[0],
+                    clock.state
+                    + (
+                        f", {clock.hours_left:.0f} h left"
+                        if clock.hours_left and clock.hours_left > 0
+                        else ""
+                    ),
+                )
+                for clock in breach_services.clocks(obj)
+            ),
+        )
+        return format_html(
+            "<table><tr><th>Where</th><th>Who</th><th>Law</th><th>Due</th><th>State</th></tr>{}</table>", rows
+        )
+
     @admin.display(description="72-hour deadline")
     def deadline(self, obj: BreachIncident) -> str:
+        due = f"{obj.notification_deadline:%Y-%m-%d %H:%M}"
         if obj.authority_notified_at:
-            return (
-                f"{obj.notification_deadline:%Y-%m-%d %H:%M} (met)"
-                if (obj.authority_notified_at <= obj.notification_deadline)
-                else format_html(
-                    '<span class="dsar-overdue">{} (missed)</span>',
-                    f"{obj.notification_deadline:%Y-%m-%d %H:%M}",
+            if obj.authority_notified_at > obj.notification_deadline:
+                return format_html('<span class="dsar-overdue">{} (missed)</span>', due)
+            if obj.authority_notice_backdated:
+                return format_html(
+                    '<span class="dsar-soon">{} (met, back-dated: recorded {})</span>',
+                    due,
+                    f"{obj.authority_notice_recorded_at:%Y-%m-%d %H:%M}",
                 )
-            )
+            return f"{due} (met)"
         if timezone.now() > obj.notification_deadline:
-            return format_html(
-                '<span class="dsar-overdue">{} (passed)</span>', f"{obj.notification_deadline:%Y-%m-%d %H:%M}"
+            return format_html('<span class="dsar-overdue">{} (passed)</span>', due)
+        return due
+
+    def save_model(self, request: HttpRequest, obj: BreachIncident, form: Any, change: bool) -> None:
+        values = {name: form.cleaned_data[name] for name in BREACH_FORM_FIELDS}
+        if not change:
+            saved = breach_services.report_breach(actor=_actor(request), **values)
+        else:
+            current = BreachIncident.objects.get(pk=obj.pk)
+            saved = breach_services.update_breach(
+                current,
+                actor=_actor(request),
+                reason=form.cleaned_data.get("change_reason") or "",
+                **{name: values[name] for name in form.changed_data if name in values},
             )
-        return f"{obj.notification_deadline:%Y-%m-%d %H:%M}"
+        obj.pk, obj.version = saved.pk, saved.version
+        obj._state.adding = False
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # The admin's change message reads these; the rows themselves come from the service.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if not inline_form.has_changed() or inline_form.instance.pk:
+                continue
+            breach_services.add_affected_organisation(
+                form.instance,
+                organisation=inline_form.cleaned_data["organisation"],
+                affected_subjects_count=inline_form.cleaned_data.get("affected_subjects_count") or 0,
+                actor=_actor(request),
+            )
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except breach_services.BreachError as error:
+            # The service refused (no reason given, a time in the future): say so, change nothing.
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     @admin.action(description="Notify affected organisations not yet told")
     def notify_organisations(self, request: HttpRequest, queryset: QuerySet[BreachIncident]) -> None:
         total = sum(services.notify_breach_organisations(i, actor=_actor(request)) for i in queryset)
         self.message_user(request, f"{total} organisation(s) notified.", messages.SUCCESS)
+
+    @admin.action(description="Record: supervisory authority notified (at 'When', or now)")
+    def record_authority_notified(self, request: HttpRequest, queryset: QuerySet[BreachIncident]) -> None:
+        form = BreachActionForm(request.POST)
+        form.is_valid()
+        when = form.cleaned_data.get("when")
+        for incident in queryset:
+            try:
+                breach_services.record_authority_notification(
+                    incident, actor=_actor(request), notified_at=when, reason=request.POST.get("reason", "")
+                )
+            except breach_services.BreachError as error:
+                self.message_user(request, f"{incident.title}: {error}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{incident.title}: authority notification recorded.", messages.SUCCESS
+                )
+
+
+@admin.register(BreachIncidentVersion)
+class BreachIncidentVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["incident", "version", "changed_at", "changed_by", "reason"]
+    list_filter = ["incident"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(DpaAcceptance)

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from compliance import pdf, services
-from compliance.forms import DsarForm, VerifyForm
+from compliance import checkpoints, pdf, services
+from compliance.forms import CertificateCheckForm, DsarForm, VerifyForm
 from compliance.models import (
     ConsentDocument,
     ConsentKind,
@@ -31,6 +31,7 @@ from compliance.models import (
 from compliance.services.dpa import organisation_role
 from compliance.services.dsar import certificate_for_token
 from compliance.services.registers import ADMIN_ROLES, ROPA_FIELDS
+from proportrait import ratelimit
 from proportrait.http import client_ip
 
 
@@ -83,6 +84,48 @@ def subprocessors(request: HttpRequest) -> HttpResponse:
             "former": SubProcessor.objects.filter(until__isnull=False),
             "versions": SubprocessorRegisterVersion.objects.order_by("-version")[:20],
         },
+    )
+
+
+def audit_checkpoint(request: HttpRequest) -> HttpResponse:
+    """The latest signed head of the audit log and the public keys that verify it."""
+    return render(
+        request,
+        "compliance/audit_checkpoint.html",
+        checkpoints.checkpoint_context(checkpoints.latest_checkpoint()),
+    )
+
+
+def audit_checkpoint_json(request: HttpRequest) -> HttpResponse:
+    checkpoint = checkpoints.latest_checkpoint()
+    if checkpoint is None:
+        raise Http404("No checkpoint has been published yet.")
+    body = json.loads(checkpoints.document_for(checkpoint))
+    body["public_keys"] = checkpoints.public_keys()
+    return HttpResponse(json.dumps(body, indent=2), content_type="application/json")
+
+
+VERIFY_ATTEMPTS_PER_HOUR = 30
+
+
+def verify_certificate(request: HttpRequest) -> HttpResponse:
+    """Anyone pastes a certificate's id and event hash; we confirm it against the audit log."""
+    form = CertificateCheckForm(request.POST or None)
+    report = None
+    status = 200
+    if request.method == "POST":
+        if ratelimit.hit(f"certificate-check:{client_ip(request)}", 3600) > VERIFY_ATTEMPTS_PER_HOUR:
+            form.add_error(None, "Too many checks from your network. Please try again in an hour.")
+            status = 429
+        elif form.is_valid():
+            report = checkpoints.verify_certificate(
+                str(form.cleaned_data["certificate_id"]), form.cleaned_data["event_hash"]
+            )
+            status = 200 if report.ok else 404
+        else:
+            status = 400
+    return render(
+        request, "compliance/verify_certificate.html", {"form": form, "report": report}, status=status
     )
 
 

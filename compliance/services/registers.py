@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
@@ -17,9 +17,8 @@ from django.utils import timezone
 
 from compliance.audit import record_event
 from compliance.models import (
-    BreachIncident,
-    BreachOrganisation,
     ProcessingActivity,
+    ProcessingActivityVersion,
     SubProcessor,
     SubprocessorChangeNotice,
     SubprocessorObjection,
@@ -158,10 +157,76 @@ ROPA_FIELDS = [
 
 
 def ropa_rows() -> list[dict[str, str]]:
+    """The activities in force (retired ones stay in the history, not in the record)."""
     return [
-        {field: str(getattr(activity, field)) for field, _ in ROPA_FIELDS}
-        for activity in ProcessingActivity.objects.order_by("name")
+        {
+            **{field: str(getattr(activity, field)) for field, _ in ROPA_FIELDS},
+            "version": str(activity.version),
+            "updated_at": f"{activity.updated_at:%Y-%m-%d}",
+        }
+        for activity in ProcessingActivity.objects.filter(retired_at__isnull=True).order_by("name")
     ]
+
+
+def _activity_values(activity: ProcessingActivity) -> dict[str, str]:
+    return {field: str(getattr(activity, field)) for field, _ in ROPA_FIELDS}
+
+
+def save_processing_activity(
+    activity: ProcessingActivity | None, *, values: dict[str, str], actor: str, reason: str
+) -> ProcessingActivity:
+    """Create or change one Art. 30 record. The new text becomes a new version; every earlier
+    version stays in ProcessingActivityVersion, and an audit event names the fields changed."""
+    if not reason.strip():
+        raise ValueError("Say why the record of processing changes.")
+    unknown = set(values) - {field for field, _ in ROPA_FIELDS}
+    if unknown:
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    with transaction.atomic():
+        if activity is None:
+            activity = ProcessingActivity(**values)
+            changed = sorted(values)
+            activity.version = 1
+        else:
+            activity = ProcessingActivity.objects.select_for_update().get(pk=activity.pk)
+            changed = sorted(name for name, value in values.items() if str(getattr(activity, name)) != value)
+            if not changed:
+                return activity
+            for name in changed:
+                setattr(activity, name, values[name])
+            activity.version += 1
+        activity.save()
+        ProcessingActivityVersion.objects.create(
+            activity=activity,
+            version=activity.version,
+            values=_activity_values(activity),
+            changed_at=timezone.now(),
+            changed_by=actor,
+            reason=reason.strip(),
+        )
+        record_event(
+            "ropa.changed",
+            actor=actor,
+            object_type="processing_activity",
+            object_id=str(activity.pk),
+            data={"version": activity.version, "fields": changed},
+        )
+    return activity
+
+
+def retire_processing_activity(activity: ProcessingActivity, *, actor: str, reason: str) -> None:
+    """An activity we no longer carry out leaves the record; its versions stay."""
+    if not reason.strip():
+        raise ValueError("Say why the activity is retired.")
+    with transaction.atomic():
+        ProcessingActivity.objects.filter(pk=activity.pk).update(retired_at=timezone.now())
+        record_event(
+            "ropa.retired",
+            actor=actor,
+            object_type="processing_activity",
+            object_id=str(activity.pk),
+            data={"version": activity.version},
+        )
 
 
 def ropa_csv() -> str:
@@ -173,70 +238,26 @@ def ropa_csv() -> str:
     return buffer.getvalue()
 
 
-# --- Breach register.
+# --- Breach register: compliance.services.breaches (re-exported here for older callers).
+from compliance.services.breaches import (  # noqa: E402
+    breaches_needing_notice,
+    notify_breach_organisations,
+    report_breach,
+)
 
-
-def report_breach(
-    *,
-    title: str,
-    description: str,
-    detected_at: datetime,
-    actor: str,
-    affected: dict[Any, int] | None = None,
-    affected_subjects_count: int = 0,
-) -> BreachIncident:
-    """Open an incident; the 72-hour clock starts at `detected_at` (Art. 33(1))."""
-    with transaction.atomic():
-        incident = BreachIncident.objects.create(
-            title=title,
-            description=description,
-            detected_at=detected_at,
-            affected_subjects_count=affected_subjects_count,
-        )
-        for organisation, count in (affected or {}).items():
-            BreachOrganisation.objects.create(
-                incident=incident, organisation=organisation, affected_subjects_count=count
-            )
-        record_event(
-            "breach.reported",
-            actor=actor,
-            object_type="breach",
-            object_id=str(incident.pk),
-            data={"organisations": len(affected or {}), "subjects": affected_subjects_count},
-        )
-    return incident
-
-
-def notify_breach_organisations(incident: BreachIncident, *, actor: str) -> int:
-    """Tell every affected organisation not yet told (processor to controller, Art. 33(2))."""
-    notified = 0
-    with transaction.atomic():
-        for row in incident.affected.select_related("organisation").filter(notified_at__isnull=True):
-            recipients = organisation_admin_emails(row.organisation)
-            send_email(
-                "breach-notification",
-                recipients or [settings.PROPORTRAIT_PRIVACY_EMAIL],
-                {
-                    "incident": incident,
-                    "organisation": row.organisation,
-                    "affected_subjects_count": row.affected_subjects_count,
-                    "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
-                },
-            )
-            row.notified_at = timezone.now()
-            row.save(update_fields=["notified_at"])
-            notified += 1
-        record_event(
-            "breach.organisations_notified",
-            actor=actor,
-            object_type="breach",
-            object_id=str(incident.pk),
-            data={"organisations": notified},
-        )
-    return notified
-
-
-def breaches_needing_notice(now: datetime | None = None) -> list[BreachIncident]:
-    """Incidents whose authority notice is still missing, soonest deadline first."""
-    incidents = BreachIncident.objects.filter(authority_notified_at__isnull=True).order_by("detected_at")
-    return list(incidents)
+__all__ = [
+    "ADMIN_ROLES",
+    "ROPA_FIELDS",
+    "breaches_needing_notice",
+    "current_register_version",
+    "notify_breach_organisations",
+    "organisation_admin_emails",
+    "publish_subprocessor_register",
+    "record_objection",
+    "report_breach",
+    "retire_processing_activity",
+    "ropa_csv",
+    "ropa_rows",
+    "save_processing_activity",
+    "subprocessor_entries",
+]

@@ -1,0 +1,168 @@
+"""Registers keep every version: records of processing and breaches get version rows (the
+current text of each existing record becomes version 1), and breaches the Art. 33(3) fields."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+ROPA = [
+    "name", "role", "purpose", "legal_basis", "data_subjects", "data_categories", "recipients",
+    "transfers", "retention", "security_measures",
+]
+
+
+def first_versions(apps, schema_editor):
+    from django.utils import timezone
+
+    now = timezone.now()
+    activity_version = apps.get_model("compliance", "ProcessingActivityVersion")
+    for activity in apps.get_model("compliance", "ProcessingActivity").objects.all():
+        activity_version.objects.create(
+            activity=activity,
+            version=1,
+            values={field: str(getattr(activity, field)) for field in ROPA},
+            changed_at=now,
+            changed_by="migration",
+            reason="the record as it stood when versioning began",
+        )
+    breach_version = apps.get_model("compliance", "BreachIncidentVersion")
+    for incident in apps.get_model("compliance", "BreachIncident").objects.all():
+        breach_version.objects.create(
+            incident=incident,
+            version=1,
+            values={
+                "title": incident.title,
+                "description": incident.description,
+                "detected_at": incident.detected_at.isoformat(),
+                "authority_notified_at": incident.authority_notified_at.isoformat()
+                if incident.authority_notified_at
+                else None,
+            },
+            changed_at=now,
+            changed_by="migration",
+            reason="the record as it stood when versioning began",
+        )
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('compliance', '0007_audit_keyed_chain_checkpoints'),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='breachincident',
+            name='affected_records_count',
+            field=models.PositiveIntegerField(default=0, help_text='Approximate number of records.'),
+        ),
+        migrations.AddField(
+            model_name='breachincident',
+            name='authority_notice_backdate_reason',
+            field=models.TextField(blank=True),
+        ),
+        migrations.AddField(
+            model_name='breachincident',
+            name='authority_notice_recorded_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='breachincident',
+            name='jurisdictions',
+            field=models.JSONField(blank=True, default=list, help_text='Keys of the deadline table that apply.'),
+        ),
+        migrations.AddField(
+            model_name='breachincident',
+            name='likely_consequences',
+            field=models.TextField(blank=True),
+        ),
+        migrations.AddField(
+            model_name='breachincident',
+            name='measures_proposed',
+            field=models.TextField(blank=True),
+        ),
+        migrations.AddField(
+            model_name='breachincident',
+            name='nature',
+            field=models.TextField(blank=True, help_text='What happened to which data (confidentiality, integrity, availability).'),
+        ),
+        migrations.AddField(
+            model_name='breachincident',
+            name='record_categories',
+            field=models.CharField(blank=True, max_length=300),
+        ),
+        migrations.AddField(
+            model_name='breachincident',
+            name='subject_categories',
+            field=models.CharField(blank=True, max_length=300),
+        ),
+        migrations.AddField(
+            model_name='breachincident',
+            name='subjects_notified_count',
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name='breachincident',
+            name='version',
+            field=models.PositiveIntegerField(default=1),
+        ),
+        migrations.AddField(
+            model_name='processingactivity',
+            name='retired_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='processingactivity',
+            name='version',
+            field=models.PositiveIntegerField(default=1),
+        ),
+        migrations.AlterField(
+            model_name='breachincident',
+            name='affected_subjects_count',
+            field=models.PositiveIntegerField(default=0, help_text='Approximate number of people.'),
+        ),
+        migrations.CreateModel(
+            name='BreachCommunication',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('template', models.CharField(max_length=80)),
+                ('recipients_count', models.PositiveIntegerField()),
+                ('sent_at', models.DateTimeField()),
+                ('sent_by', models.CharField(max_length=100)),
+                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='communications', to='compliance.breachincident')),
+            ],
+        ),
+        migrations.CreateModel(
+            name='BreachIncidentVersion',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('version', models.PositiveIntegerField()),
+                ('values', models.JSONField()),
+                ('changed_at', models.DateTimeField()),
+                ('changed_by', models.CharField(max_length=100)),
+                ('reason', models.TextField()),
+                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='compliance.breachincident')),
+            ],
+            options={
+                'ordering': ['incident', '-version'],
+                'constraints': [models.UniqueConstraint(fields=('incident', 'version'), name='breach_version_once')],
+            },
+        ),
+        migrations.CreateModel(
+            name='ProcessingActivityVersion',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('version', models.PositiveIntegerField()),
+                ('values', models.JSONField()),
+                ('changed_at', models.DateTimeField()),
+                ('changed_by', models.CharField(max_length=100)),
+                ('reason', models.TextField()),
+                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='compliance.processingactivity')),
+            ],
+            options={
+                'ordering': ['activity', '-version'],
+                'constraints': [models.UniqueConstraint(fields=('activity', 'version'), name='processing_activity_version_once')],
+            },
+        ),
+        migrations.RunPython(first_versions, migrations.RunPython.noop),
+    ]
