@@ -34,11 +34,13 @@ from compliance.models import (
     ProcessingActivity,
     ProcessingActivityVersion,
     SubProcessor,
+    SubprocessorChange,
     SubprocessorObjection,
     SubprocessorRegisterVersion,
 )
 from compliance.services import breaches as breach_services
 from compliance.services import registers
+from compliance.services import subprocessors as subprocessor_services
 from compliance.services.registers import ROPA_FIELDS
 
 
@@ -90,6 +92,20 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.version, obj.sha256 = published.pk, published.version, published.sha256
         obj._state.adding = False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValueError as error:
+            # The biometric notice is rendered from settings; a hand-written one is refused.
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
 
 @admin.register(ConsentRecord)
@@ -360,23 +376,106 @@ class AuditCheckpointAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(SubProcessor)
-class SubProcessorAdmin(admin.ModelAdmin):
-    list_display = ["name", "purpose", "location", "transfer_safeguard", "since", "until"]
-    action_form = ReasonActionForm
-    actions = ["publish"]
+class SubProcessorAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Read-only: the register changes through scheduled changes (notice first, then effect)."""
 
-    @admin.action(
-        description="Publish the register as a new version and notify organisations (summary required)"
-    )
-    def publish(self, request: HttpRequest, queryset: QuerySet[SubProcessor]) -> None:
+    list_display = ["name", "purpose", "location", "transfer_safeguard", "receives_photos", "since", "until"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class SubprocessorChangeForm(forms.ModelForm):
+    name = forms.CharField(required=False, max_length=200)
+    purpose = forms.CharField(required=False, max_length=300)
+    location = forms.CharField(required=False, max_length=200)
+    transfer_safeguard = forms.CharField(required=False, max_length=300)
+    data_categories = forms.CharField(required=False, max_length=300)
+    privacy_contact_email = forms.EmailField(required=False)
+    receives_photos = forms.BooleanField(required=False)
+
+    class Meta:
+        model = SubprocessorChange
+        fields = ["action", "subprocessor", "change_summary", "effective_at"]
+
+
+@admin.register(SubprocessorChange)
+class SubprocessorChangeAdmin(admin.ModelAdmin):
+    """Scheduling a change notifies every organisation now; it takes effect on its date."""
+
+    form = SubprocessorChangeForm
+    list_display = ["__str__", "status", "scheduled_at", "effective_at", "objections_count"]
+    list_filter = ["status", "action"]
+    action_form = ReasonActionForm
+    actions = ["cancel"]
+    fields = [
+        "action",
+        "subprocessor",
+        "name",
+        "purpose",
+        "location",
+        "transfer_safeguard",
+        "data_categories",
+        "privacy_contact_email",
+        "receives_photos",
+        "change_summary",
+        "effective_at",
+    ]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Objections")
+    def objections_count(self, obj: SubprocessorChange) -> int:
+        return obj.objections.count()
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.base_fields[
+            "effective_at"
+        ].help_text = (
+            f"At least {settings.COMPLIANCE_SUBPROCESSOR_NOTICE_DAYS} days from now (the notice period)."
+        )
+        return form
+
+    def save_model(self, request: HttpRequest, obj: SubprocessorChange, form: Any, change: bool) -> None:
+        values = {name: form.cleaned_data.get(name) for name in subprocessor_services.FIELDS}
+        scheduled = services.schedule_subprocessor_change(
+            action=form.cleaned_data["action"],
+            change_summary=form.cleaned_data["change_summary"],
+            actor=_actor(request),
+            effective_at=form.cleaned_data["effective_at"],
+            subprocessor=form.cleaned_data.get("subprocessor"),
+            values={key: value for key, value in values.items() if value not in ("", None)},
+        )
+        obj.pk = scheduled.pk
+        obj._state.adding = False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         try:
-            version = services.publish_subprocessor_register(
-                change_summary=request.POST.get("reason", ""), actor=_actor(request)
-            )
-        except ValueError as error:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.SubprocessorChangeError as error:
             self.message_user(request, str(error), messages.ERROR)
-            return
-        self.message_user(request, f"Register version {version.version} published.", messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+
+    @admin.action(description="Cancel the selected scheduled changes (reason required)")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[SubprocessorChange]) -> None:
+        for change in queryset:
+            try:
+                services.cancel_subprocessor_change(
+                    change, actor=_actor(request), reason=request.POST.get("reason", "")
+                )
+            except services.SubprocessorChangeError as error:
+                self.message_user(request, f"{change}: {error}", messages.ERROR)
 
 
 @admin.register(SubprocessorRegisterVersion)
@@ -389,8 +488,14 @@ class SubprocessorRegisterVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(SubprocessorObjection)
 class SubprocessorObjectionAdmin(admin.ModelAdmin):
-    list_display = ["organisation", "register_version", "raised_at"]
-    readonly_fields = ["organisation", "register_version", "raised_by", "reason", "raised_at"]
+    list_display = ["organisation", "change", "register_version", "raised_at"]
+    readonly_fields = ["organisation", "change", "register_version", "raised_by", "reason", "raised_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ChangeReasonForm(forms.ModelForm):

@@ -356,6 +356,8 @@ class SubProcessor(models.Model):
     privacy_contact_email = models.EmailField(blank=True)
     since = models.DateField()
     until = models.DateField(null=True, blank=True, help_text="Set when we stop using it.")
+    # Recipients of photos are named in the biometric notice: a change there is a new notice.
+    receives_photos = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
@@ -382,8 +384,55 @@ class SubprocessorRegisterVersion(models.Model):
         return f"Sub-processor register v{self.version}"
 
 
+class SubprocessorChangeAction(models.TextChoices):
+    ADD = "add", "Add a sub-processor"
+    UPDATE = "update", "Change a sub-processor"
+    RETIRE = "retire", "Stop using a sub-processor"
+
+
+class SubprocessorChangeStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled (notice given)"
+    APPLIED = "applied", "In effect"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class SubprocessorChange(models.Model):
+    """A change to the register, announced at least the notice period before it takes effect
+    (GDPR Art. 28(2),(4)). Written only through compliance.services.subprocessors."""
+
+    action = models.CharField(max_length=10, choices=SubprocessorChangeAction.choices)
+    subprocessor = models.ForeignKey(
+        SubProcessor, null=True, blank=True, on_delete=models.PROTECT, related_name="changes"
+    )
+    values = models.JSONField(default=dict, blank=True)
+    change_summary = models.TextField()
+    scheduled_at = models.DateTimeField()
+    scheduled_by = models.CharField(max_length=100)
+    effective_at = models.DateTimeField(db_index=True)
+    status = models.CharField(
+        max_length=10, choices=SubprocessorChangeStatus.choices, default=SubprocessorChangeStatus.SCHEDULED
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    cancelled_reason = models.TextField(blank=True)
+    register_version = models.ForeignKey(
+        SubprocessorRegisterVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="changes"
+    )
+
+    class Meta:
+        ordering = ["effective_at"]
+
+    def __str__(self) -> str:
+        name = self.values.get("name") or (self.subprocessor.name if self.subprocessor else "?")
+        return f"{self.get_action_display()}: {name} from {self.effective_at:%Y-%m-%d}"
+
+
 class SubprocessorChangeNotice(models.Model):
-    register_version = models.ForeignKey(SubprocessorRegisterVersion, on_delete=models.PROTECT)
+    register_version = models.ForeignKey(
+        SubprocessorRegisterVersion, null=True, blank=True, on_delete=models.PROTECT
+    )
+    change = models.ForeignKey(
+        SubprocessorChange, null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+    )
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE)
     recipients_count = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField()
@@ -392,7 +441,8 @@ class SubprocessorChangeNotice(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["register_version", "organisation"], name="one_notice_per_version"
-            )
+            ),
+            models.UniqueConstraint(fields=["change", "organisation"], name="one_notice_per_change"),
         ]
 
     def __str__(self) -> str:
@@ -400,7 +450,12 @@ class SubprocessorChangeNotice(models.Model):
 
 
 class SubprocessorObjection(models.Model):
-    register_version = models.ForeignKey(SubprocessorRegisterVersion, on_delete=models.PROTECT)
+    register_version = models.ForeignKey(
+        SubprocessorRegisterVersion, null=True, blank=True, on_delete=models.PROTECT
+    )
+    change = models.ForeignKey(
+        SubprocessorChange, null=True, blank=True, on_delete=models.PROTECT, related_name="objections"
+    )
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     reason = models.TextField()
@@ -605,6 +660,9 @@ class DpaAcceptance(models.Model):
     accepted_by_role = models.CharField(max_length=20)
     accepted_at = models.DateTimeField()
     ip_truncated = models.CharField(max_length=64, blank=True)
+    # Annex III as it stood when accepted: later changes are shown as changes, never rewritten in.
+    subprocessors = models.JSONField(default=list, blank=True)
+    register_version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-accepted_at"]

@@ -26,3 +26,8 @@ def sign_audit_checkpoint() -> int | None:
 
     checkpoint = sign_if_advanced()
     return checkpoint.sequence if checkpoint else None
+
+
+@shared_task(name="compliance.apply_subprocessor_changes")
+def apply_subprocessor_changes() -> int:
+    return services.apply_due_changes()

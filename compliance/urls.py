@@ -8,6 +8,7 @@ urlpatterns = [
     path("privacy/retention/", views.retention, name="retention"),
     path("privacy/requests/", views.dsar, name="dsar"),
     path("privacy/audit/", views.audit_checkpoint, name="audit_checkpoint"),
+    path("legal/<slug:slug>/", views.legal, name="legal"),
     path("privacy/audit/checkpoint.json", views.audit_checkpoint_json, name="audit_checkpoint_json"),
     path("privacy/verify-certificate/", views.verify_certificate, name="verify_certificate"),
     path("privacy/requests/<uuid:request_id>/", views.dsar_verify, name="dsar_verify"),

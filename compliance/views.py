@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from compliance import checkpoints, pdf, services
 from compliance.forms import CertificateCheckForm, DsarForm, VerifyForm
+from compliance.legal import APPEAL_ANSWER_DAYS, ATTORNEYS_GENERAL, LEGAL_PAGES, legal_page
 from compliance.models import (
     ConsentDocument,
     ConsentKind,
@@ -28,9 +29,13 @@ from compliance.models import (
     SubProcessor,
     SubprocessorRegisterVersion,
 )
+from compliance.pdf import responsible_parties
+from compliance.services.breaches import DEADLINES
 from compliance.services.dpa import organisation_role
 from compliance.services.dsar import certificate_for_token
+from compliance.services.notices import photo_recipients
 from compliance.services.registers import ADMIN_ROLES, ROPA_FIELDS
+from compliance.services.subprocessors import pending_changes
 from proportrait import ratelimit
 from proportrait.http import client_ip
 
@@ -67,12 +72,42 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "company": settings.PROPORTRAIT_COMPANY_NAME,
             "company_address": settings.PROPORTRAIT_COMPANY_ADDRESS,
             "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
+            "photo_recipients": photo_recipients(),
+            "legal": legal_page("privacy"),
+            **responsible_parties(),
         },
     )
 
 
 def retention(request: HttpRequest) -> HttpResponse:
-    return render(request, "compliance/retention.html", {"schedule": services.retention_schedule()})
+    return render(
+        request,
+        "compliance/retention.html",
+        {"schedule": services.retention_schedule(), "legal": legal_page("retention")},
+    )
+
+
+def legal(request: HttpRequest, slug: str) -> HttpResponse:
+    """The legal pages that have no view of their own (health data, biometric policy, California, appeals)."""
+    page = LEGAL_PAGES.get(slug)
+    if page is None or slug in {"privacy", "retention", "subprocessors", "audit"}:
+        raise Http404("No such page.")
+    return render(
+        request,
+        page.template,
+        {
+            "legal": page,
+            "schedule": services.retention_schedule(),
+            "company": settings.PROPORTRAIT_COMPANY_NAME,
+            "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
+            "photo_recipients": photo_recipients(),
+            "deadlines": DEADLINES,
+            "attorneys_general": ATTORNEYS_GENERAL,
+            "appeal_days": APPEAL_ANSWER_DAYS,
+            "gpc": request.headers.get("Sec-GPC", "").strip() == "1",
+            **responsible_parties(),
+        },
+    )
 
 
 def subprocessors(request: HttpRequest) -> HttpResponse:
@@ -83,6 +118,8 @@ def subprocessors(request: HttpRequest) -> HttpResponse:
             "subprocessors": SubProcessor.objects.filter(until__isnull=True),
             "former": SubProcessor.objects.filter(until__isnull=False),
             "versions": SubprocessorRegisterVersion.objects.order_by("-version")[:20],
+            "pending": pending_changes(),
+            "legal": legal_page("subprocessors"),
         },
     )
 
@@ -92,7 +129,7 @@ def audit_checkpoint(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "compliance/audit_checkpoint.html",
-        checkpoints.checkpoint_context(checkpoints.latest_checkpoint()),
+        {**checkpoints.checkpoint_context(checkpoints.latest_checkpoint()), "legal": legal_page("audit")},
     )
 
 

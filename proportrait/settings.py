@@ -229,6 +229,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "purge-expired-results": {"task": "portraits.purge_expired_results", "schedule": timedelta(minutes=5)},
     "compliance-daily": {"task": "compliance.run_daily_housekeeping", "schedule": crontab(minute=7, hour=3)},
+    "compliance-subprocessor-changes": {
+        "task": "compliance.apply_subprocessor_changes",
+        "schedule": crontab(minute=17),
+    },
     "compliance-audit-checkpoint": {
         "task": "compliance.sign_audit_checkpoint",
         "schedule": timedelta(minutes=PROPORTRAIT_AUDIT_CHECKPOINT_MINUTES),

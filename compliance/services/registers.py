@@ -6,13 +6,10 @@ import csv
 import hashlib
 import io
 import json
-from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from compliance.audit import record_event
@@ -20,11 +17,8 @@ from compliance.models import (
     ProcessingActivity,
     ProcessingActivityVersion,
     SubProcessor,
-    SubprocessorChangeNotice,
-    SubprocessorObjection,
     SubprocessorRegisterVersion,
 )
-from proportrait.emails import send_email
 
 ADMIN_ROLES = ("owner", "admin")
 
@@ -52,6 +46,7 @@ def subprocessor_entries() -> list[dict[str, Any]]:
             "location": p.location,
             "transfer_safeguard": p.transfer_safeguard,
             "data_categories": p.data_categories,
+            "receives_photos": p.receives_photos,
             "since": p.since.isoformat(),
         }
         for p in SubProcessor.objects.filter(until__isnull=True).order_by("name")
@@ -63,16 +58,15 @@ def current_register_version() -> SubprocessorRegisterVersion | None:
 
 
 def publish_subprocessor_register(*, change_summary: str, actor: str) -> SubprocessorRegisterVersion:
-    """Snapshot the register as a new version and notify every organisation's admins.
+    """Snapshot the register as it now stands as a new version (public page, DPAs).
 
-    Organisations may object until the deadline (COMPLIANCE_SUBPROCESSOR_NOTICE_DAYS), as
-    GDPR Art. 28(2) and (4) and our DPA clause (d) promise.
+    Called when a scheduled change takes effect (compliance.services.subprocessors): the notice
+    and the objection period came before, so the objection deadline is the publication time.
     """
     if not change_summary.strip():
         raise ValueError("Describe the change; organisations receive this summary.")
     entries = subprocessor_entries()
     now = timezone.now()
-    organisation_model = apps.get_model("accounts", "Organisation")
     with transaction.atomic():
         latest = current_register_version()
         version = SubprocessorRegisterVersion.objects.create(
@@ -81,63 +75,16 @@ def publish_subprocessor_register(*, change_summary: str, actor: str) -> Subproc
             change_summary=change_summary.strip(),
             entries=entries,
             sha256=hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest(),
-            objection_deadline=now + timedelta(days=settings.COMPLIANCE_SUBPROCESSOR_NOTICE_DAYS),
+            objection_deadline=now,
         )
-        notified = 0
-        for organisation in organisation_model.objects.all():
-            recipients = organisation_admin_emails(organisation)
-            SubprocessorChangeNotice.objects.create(
-                register_version=version,
-                organisation=organisation,
-                recipients_count=len(recipients),
-                sent_at=now,
-            )
-            if recipients:
-                send_email(
-                    "subprocessor-change-notice",
-                    recipients,
-                    {
-                        "organisation": organisation,
-                        "version": version,
-                        "entries": entries,
-                        "register_url": settings.SITE_URL + reverse("compliance:subprocessors"),
-                        "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
-                    },
-                )
-            notified += 1
         record_event(
             "subprocessors.published",
             actor=actor,
             object_type="subprocessor_register",
             object_id=str(version.version),
-            data={"sha256": version.sha256, "organisations_notified": notified},
+            data={"sha256": version.sha256},
         )
     return version
-
-
-def record_objection(*, organisation: Any, user: Any, reason: str) -> SubprocessorObjection:
-    """An organisation objects to the current register version (Art. 28(2))."""
-    version = current_register_version()
-    if version is None:
-        raise ValueError("No register version has been published yet.")
-    if not reason.strip():
-        raise ValueError("Say what you object to.")
-    with transaction.atomic():
-        objection = SubprocessorObjection.objects.create(
-            register_version=version,
-            organisation=organisation,
-            raised_by=user,
-            reason=reason.strip(),
-            raised_at=timezone.now(),
-        )
-        record_event(
-            "subprocessors.objection",
-            actor=f"user:{user.pk}" if user else "system",
-            object_type="organisation",
-            object_id=str(organisation.pk),
-            data={"register_version": version.version},
-        )
-    return objection
 
 
 # --- Records of processing (Art. 30).
@@ -244,6 +191,7 @@ from compliance.services.breaches import (  # noqa: E402
     notify_breach_organisations,
     report_breach,
 )
+from compliance.services.subprocessors import record_objection  # noqa: E402
 
 __all__ = [
     "ADMIN_ROLES",

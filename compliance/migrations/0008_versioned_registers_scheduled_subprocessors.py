@@ -1,5 +1,6 @@
 """Registers keep every version: records of processing and breaches get version rows (the
-current text of each existing record becomes version 1), and breaches the Art. 33(3) fields."""
+current text of each existing record becomes version 1), breaches the Art. 33(3) fields,
+sub-processor changes a schedule with notice, and DPA acceptances the Annex III they accepted."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -47,6 +48,7 @@ def first_versions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('accounts', '0003_invitations_submissions_api_tokens'),
         ('compliance', '0007_audit_keyed_chain_checkpoints'),
     ]
 
@@ -107,6 +109,16 @@ class Migration(migrations.Migration):
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.AddField(
+            model_name='dpaacceptance',
+            name='register_version',
+            field=models.PositiveIntegerField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='dpaacceptance',
+            name='subprocessors',
+            field=models.JSONField(blank=True, default=list),
+        ),
+        migrations.AddField(
             model_name='processingactivity',
             name='retired_at',
             field=models.DateTimeField(blank=True, null=True),
@@ -116,10 +128,25 @@ class Migration(migrations.Migration):
             name='version',
             field=models.PositiveIntegerField(default=1),
         ),
+        migrations.AddField(
+            model_name='subprocessor',
+            name='receives_photos',
+            field=models.BooleanField(default=False),
+        ),
         migrations.AlterField(
             model_name='breachincident',
             name='affected_subjects_count',
             field=models.PositiveIntegerField(default=0, help_text='Approximate number of people.'),
+        ),
+        migrations.AlterField(
+            model_name='subprocessorchangenotice',
+            name='register_version',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='compliance.subprocessorregisterversion'),
+        ),
+        migrations.AlterField(
+            model_name='subprocessorobjection',
+            name='register_version',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='compliance.subprocessorregisterversion'),
         ),
         migrations.CreateModel(
             name='BreachCommunication',
@@ -145,7 +172,6 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['incident', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('incident', 'version'), name='breach_version_once')],
             },
         ),
         migrations.CreateModel(
@@ -161,8 +187,49 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['activity', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('activity', 'version'), name='processing_activity_version_once')],
             },
+        ),
+        migrations.CreateModel(
+            name='SubprocessorChange',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('action', models.CharField(choices=[('add', 'Add a sub-processor'), ('update', 'Change a sub-processor'), ('retire', 'Stop using a sub-processor')], max_length=10)),
+                ('values', models.JSONField(blank=True, default=dict)),
+                ('change_summary', models.TextField()),
+                ('scheduled_at', models.DateTimeField()),
+                ('scheduled_by', models.CharField(max_length=100)),
+                ('effective_at', models.DateTimeField(db_index=True)),
+                ('status', models.CharField(choices=[('scheduled', 'Scheduled (notice given)'), ('applied', 'In effect'), ('cancelled', 'Cancelled')], default='scheduled', max_length=10)),
+                ('applied_at', models.DateTimeField(blank=True, null=True)),
+                ('cancelled_reason', models.TextField(blank=True)),
+                ('register_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='changes', to='compliance.subprocessorregisterversion')),
+                ('subprocessor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='changes', to='compliance.subprocessor')),
+            ],
+            options={
+                'ordering': ['effective_at'],
+            },
+        ),
+        migrations.AddField(
+            model_name='subprocessorchangenotice',
+            name='change',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='compliance.subprocessorchange'),
+        ),
+        migrations.AddField(
+            model_name='subprocessorobjection',
+            name='change',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='objections', to='compliance.subprocessorchange'),
+        ),
+        migrations.AddConstraint(
+            model_name='subprocessorchangenotice',
+            constraint=models.UniqueConstraint(fields=('change', 'organisation'), name='one_notice_per_change'),
+        ),
+        migrations.AddConstraint(
+            model_name='breachincidentversion',
+            constraint=models.UniqueConstraint(fields=('incident', 'version'), name='breach_version_once'),
+        ),
+        migrations.AddConstraint(
+            model_name='processingactivityversion',
+            constraint=models.UniqueConstraint(fields=('activity', 'version'), name='processing_activity_version_once'),
         ),
         migrations.RunPython(first_versions, migrations.RunPython.noop),
     ]
