@@ -83,6 +83,11 @@ def responsible_parties() -> dict[str, str]:
     }
 
 
+def render_dpia(context: dict[str, Any]) -> bytes:
+    """The DPIA (Art. 35); context from compliance.services.dpia.dpia_context()."""
+    return render_pdf("dpia.html", context)
+
+
 def render_cover_sheet(context: dict[str, Any]) -> bytes:
     """The Art. 15 cover sheet that goes into every access export."""
     return render_pdf("cover_sheet.html", context)

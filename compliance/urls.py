@@ -27,6 +27,7 @@ urlpatterns = [
     path("privacy/dpa/<slug:slug>/accept/", views.dpa_accept, name="dpa_accept"),
     path("privacy/staff/records-of-processing.pdf", views.ropa_pdf, name="ropa_pdf"),
     path("privacy/staff/records-of-processing.csv", views.ropa_csv, name="ropa_csv"),
+    path("privacy/staff/dpia.pdf", views.dpia_pdf, name="dpia_pdf"),
     path(
         "privacy/staff/certificates/<uuid:certificate_id>.pdf",
         views.staff_certificate_pdf,

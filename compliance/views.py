@@ -364,6 +364,13 @@ def ropa_pdf(request: HttpRequest) -> HttpResponse:
 
 
 @staff_member_required
+def dpia_pdf(request: HttpRequest) -> HttpResponse:
+    from compliance.services.dpia import dpia_context
+
+    return _pdf_response(pdf.render_dpia(dpia_context()), "dpia.pdf")
+
+
+@staff_member_required
 def ropa_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(services.ropa_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="records-of-processing.csv"'

@@ -53,11 +53,47 @@ def test_the_certificate_carries_its_event_and_a_signed_checkpoint(certificate: 
         base64.b64decode(checkpoint.signature), checkpoint.payload.encode()
     )
     # What the PDF states is what the database and the signed checkpoint hold.
-    text = pdf_text(pdf.render_certificate(certificate)).replace(" ", "")
+    content = pdf.render_certificate(certificate)
+    text = pdf_text(content).replace(" ", "")
     assert certificate.event_hash in text
     assert checkpoint.signature in text
     assert checkpoint.head_hash in text
     assert "/privacy/verify-certificate/" in text
+    save_last_page("deletion-certificate-evidence", content)
+
+
+def save_last_page(name: str, content: bytes) -> None:
+    """With PROPORTRAIT_WRITE_DOC_SAMPLES=1, the certificate's last page (the evidence) as a PNG."""
+    import io
+    import os
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from compliance.tests.test_documents import DOCS
+
+    if not os.environ.get("PROPORTRAIT_WRITE_DOC_SAMPLES"):
+        return
+    last = len(PdfReader(io.BytesIO(content)).pages)
+    source = DOCS / f"{name}.pdf"
+    source.write_bytes(content)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            str(last),
+            "-l",
+            str(last),
+            "-singlefile",
+            str(source),
+            str(DOCS / name),
+        ],
+        check=True,
+    )
+    source.unlink()
 
 
 def test_the_command_confirms_a_genuine_certificate(certificate: Any, capsys: Any) -> None:

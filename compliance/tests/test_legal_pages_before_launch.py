@@ -111,3 +111,50 @@ def test_the_privacy_notice_names_the_dpo_and_the_representatives(client: Any, s
 def test_unknown_or_dedicated_slugs_are_not_served_twice(client: Any) -> None:
     assert client.get(reverse("compliance:legal", args=["nothing"])).status_code == 404
     assert client.get(reverse("compliance:legal", args=["privacy"])).status_code == 404
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize(
+    "slug",
+    ["consumer-health-data", "biometric-policy", "california", "appeals", "audit", "verify-certificate"],
+)
+def test_page_images_for_the_docs(client: Any, committed: Any, slug: str, width: int, tmp_path: Any) -> None:
+    """With PROPORTRAIT_WRITE_DOC_SAMPLES=1, screenshot the pages into docs/compliance/ (Chromium,
+    no network: the page's own stylesheet is read as a local file)."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if not os.environ.get("PROPORTRAIT_WRITE_DOC_SAMPLES") or not shutil.which("chromium"):
+        pytest.skip("set PROPORTRAIT_WRITE_DOC_SAMPLES=1 (and install chromium) to refresh page images")
+    from compliance import checkpoints
+    from compliance.audit import record_event
+
+    record_event("job.created", object_id="j1")
+    with committed():
+        checkpoints.sign_checkpoint()
+    url = reverse("compliance:verify_certificate") if slug == "verify-certificate" else URLS[slug]
+    static = Path(settings.BASE_DIR) / "proportrait" / "static"
+    html = client.get(url).content.decode().replace('href="/static/', f'href="file://{static}/')
+    page = tmp_path / "page.html"
+    page.write_text(html)
+    target = Path(settings.BASE_DIR) / "docs" / "compliance" / f"page-{slug}-{width}.png"
+    subprocess.run(
+        [
+            "chromium",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--window-size={width},1600",
+            f"--screenshot={target}",
+            f"file://{page}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert target.stat().st_size > 10_000
