@@ -632,12 +632,13 @@ class BreachIncidentAdmin(admin.ModelAdmin):
         "status",
         "affected_subjects_count",
         "authority_notified_at",
+        "next_deadline",
         "version",
     ]
     list_filter = ["status"]
     inlines = [BreachOrganisationInline]
     action_form = BreachActionForm
-    actions = ["notify_organisations", "record_authority_notified"]
+    actions = ["notify_organisations", "record_authority_notified", "communicate_to_subjects"]
     readonly_fields = [
         "clocks",
         "authority_notified_at",
@@ -689,6 +690,17 @@ class BreachIncidentAdmin(admin.ModelAdmin):
         return format_html(
             "<table><tr><th>Where</th><th>Who</th><th>Law</th><th>Due</th><th>State</th></tr>{}</table>", rows
         )
+
+    @admin.display(description="Next open deadline")
+    def next_deadline(self, obj: BreachIncident) -> str:
+        running = [c for c in breach_services.clocks(obj) if c.state in {"running", "passed"} and c.due_at]
+        if not running:
+            return "-"
+        clock = min(running, key=lambda c: c.due_at or obj.detected_at)
+        label = f"{clock.deadline.jurisdiction} {clock.deadline.notify}: {clock.due_at:%Y-%m-%d %H:%M}"
+        if clock.state == "passed":
+            return format_html('<span class="dsar-overdue">{} (passed)</span>', label)
+        return f"{label} ({clock.hours_left:.0f} h left)"
 
     @admin.display(description="72-hour deadline")
     def deadline(self, obj: BreachIncident) -> str:
@@ -753,6 +765,27 @@ class BreachIncidentAdmin(admin.ModelAdmin):
     def notify_organisations(self, request: HttpRequest, queryset: QuerySet[BreachIncident]) -> None:
         total = sum(services.notify_breach_organisations(i, actor=_actor(request)) for i in queryset)
         self.message_user(request, f"{total} organisation(s) notified.", messages.SUCCESS)
+
+    @admin.action(
+        description="Tell the people affected (Art. 34): their addresses, comma-separated, as the note"
+    )
+    def communicate_to_subjects(self, request: HttpRequest, queryset: QuerySet[BreachIncident]) -> None:
+        recipients = [
+            part for part in request.POST.get("reason", "").replace(";", ",").split(",") if part.strip()
+        ]
+        for incident in queryset:
+            try:
+                communication = breach_services.communicate_to_subjects(
+                    incident, recipients=recipients, actor=_actor(request)
+                )
+            except breach_services.BreachError as error:
+                self.message_user(request, f"{incident.title}: {error}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{incident.title}: {communication.recipients_count} people told.",
+                    messages.SUCCESS,
+                )
 
     @admin.action(description="Record: supervisory authority notified (at 'When', or now)")
     def record_authority_notified(self, request: HttpRequest, queryset: QuerySet[BreachIncident]) -> None:

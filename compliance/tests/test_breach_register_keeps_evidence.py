@@ -247,3 +247,23 @@ def test_breaches_cannot_be_deleted_in_the_admin(staff_client: Any) -> None:
     )
     assert response.status_code == 403
     assert BreachIncident.objects.filter(pk=incident.pk).exists()
+
+
+def test_staff_tell_the_people_affected_from_the_admin(staff_client: Any, committed: Any) -> None:
+    incident = breaches.report_breach(
+        title="Lost laptop", description="x", detected_at=timezone.now() - timedelta(hours=10), actor="s"
+    )
+    changelist = reverse("admin:compliance_breachincident_changelist")
+    assert "GDPR Art. 33" not in staff_client.get(changelist).content.decode()  # the column is short
+    assert "62 h left" in staff_client.get(changelist).content.decode()
+    with committed():
+        staff_client.post(
+            changelist,
+            {
+                "action": "communicate_to_subjects",
+                "_selected_action": [incident.pk],
+                "reason": "a@example.com, b@example.com",
+            },
+        )
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@example.com", "b@example.com"]
+    assert BreachCommunication.objects.get(incident=incident).recipients_count == 2
