@@ -355,6 +355,19 @@ class AuditCheckpointAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def short_hash(self, obj: AuditCheckpoint) -> str:
         return obj.head_hash[:16] + "…"
 
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Signing concerns the whole chain: it must run with nothing selected (or no rows yet).
+        if (
+            request.method == "POST"
+            and request.POST.get("action") == "sign_now"
+            and not request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        ):
+            self.sign_now(request, AuditCheckpoint.objects.none())
+            return HttpResponseRedirect(request.path)
+        return super().changelist_view(request, extra_context)
+
     @admin.action(description="Sign and publish a checkpoint of the current head now")
     def sign_now(self, request: HttpRequest, queryset: QuerySet[AuditCheckpoint]) -> None:
         checkpoint = checkpoints.sign_checkpoint(reason=CheckpointReason.MANUAL)

@@ -127,3 +127,17 @@ def test_a_publication_that_failed_is_retried(committed: Any, monkeypatch: Any) 
         assert checkpoints.publish_pending() == 1
     checkpoint.refresh_from_db()
     assert checkpoint.published_at is not None and checkpoint.storage_key
+
+
+def test_staff_sign_a_checkpoint_from_the_admin(
+    staff_client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    record_event("job.created", object_id="j1")
+    url = reverse("admin:compliance_auditcheckpoint_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, {"action": "sign_now"}, follow=True)
+    assert "signed" in response.content.decode()
+    checkpoint = AuditCheckpoint.objects.get()
+    assert checkpoint.reason == "manual" and checkpoint.published_at is not None
+    event = AuditEvent.objects.get(action="audit.checkpoint_signed")
+    assert event.actor.startswith("staff:") and event.data["sequence"] == checkpoint.sequence
