@@ -16,6 +16,8 @@ lint:
 # mypy's Django plugin imports the settings, which need (any) keys.
 typecheck:
 	SECRET_KEY=typecheck PROPORTRAIT_MASTER_KEYS=typecheck:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+	PROPORTRAIT_AUDIT_HMAC_KEYS=typecheck:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+	PROPORTRAIT_AUDIT_SIGNING_KEYS=typecheck:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
 	PROPORTRAIT_VAR_DIR=$${TMPDIR:-/tmp}/proportrait-typecheck \
 	.venv/bin/mypy proportrait portraits gpu_worker compliance accounts
 

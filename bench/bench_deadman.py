@@ -54,6 +54,8 @@ def main() -> int:
         "PROPORTRAIT_VAR_DIR": str(var_dir),
         "SECRET_KEY": secrets.token_urlsafe(50),
         "PROPORTRAIT_MASTER_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "PROPORTRAIT_AUDIT_HMAC_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "PROPORTRAIT_AUDIT_SIGNING_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",  # nothing listens there: the broker is down
         "PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES": str(options.limit_minutes),
         "PROPORTRAIT_SWEEP_SECONDS": str(options.sweep_seconds),

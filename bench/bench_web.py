@@ -78,6 +78,8 @@ def stack_env(var_dir: Path, args: argparse.Namespace) -> dict[str, str]:
             "PROPORTRAIT_VAR_DIR": str(var_dir),
             "SECRET_KEY": secrets.token_urlsafe(50),
             "PROPORTRAIT_MASTER_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+            "PROPORTRAIT_AUDIT_HMAC_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+            "PROPORTRAIT_AUDIT_SIGNING_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "PROPORTRAIT_UPLOADS_PER_HOUR": "1000000",
             "PYTHONUNBUFFERED": "1",
             "DEBUG": "false",

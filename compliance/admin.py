@@ -7,20 +7,21 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from compliance import pdf, services
-from compliance.audit import verify_chain
+from compliance import checkpoints, pdf, services
+from compliance.audit import record_event, verify_chain
 from compliance.models import (
+    AuditCheckpoint,
     AuditEvent,
-    BreachIncident,
-    BreachOrganisation,
+    CheckpointReason,
     ConsentDocument,
     ConsentRecord,
     DataSubjectRequest,
@@ -28,10 +29,14 @@ from compliance.models import (
     DpaAcceptance,
     DsarStatus,
     ProcessingActivity,
+    ProcessingActivityVersion,
     SubProcessor,
+    SubprocessorChange,
     SubprocessorObjection,
     SubprocessorRegisterVersion,
 )
+from compliance.services import registers
+from compliance.services import subprocessors as subprocessor_services
 from compliance.services.dsar import release_held_request
 from compliance.services.registers import ROPA_FIELDS
 
@@ -84,6 +89,20 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.version, obj.sha256 = published.pk, published.version, published.sha256
         obj._state.adding = False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValueError as error:
+            # The biometric notice is rendered from settings; a hand-written one is refused.
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
 
 @admin.register(ConsentRecord)
@@ -302,8 +321,13 @@ class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         report = verify_chain()
         if report.ok:
             self.message_user(
-                request, f"Audit chain intact: {report.events_checked} events verified.", messages.SUCCESS
+                request,
+                f"Audit chain intact: {report.events_checked} events verified, "
+                f"{report.checkpoints_checked} signed checkpoints matched.",
+                messages.SUCCESS,
             )
+            for warning in report.warnings:
+                self.message_user(request, f"Warning: {warning}.", messages.WARNING)
         else:
             where = (
                 f"event #{report.first_broken_sequence}" if report.first_broken_sequence else "the chain head"
@@ -327,27 +351,151 @@ class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Signed heads of the chain; the storage copy and the DPO's mail are the ones that count."""
+
+    list_display = ["sequence", "signed_at", "reason", "key_id", "short_hash", "published_at", "mailed_at"]
+    list_filter = ["reason"]
+    actions = ["sign_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Head hash")
+    def short_hash(self, obj: AuditCheckpoint) -> str:
+        return obj.head_hash[:16] + "…"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Signing concerns the whole chain: it must run with nothing selected (or no rows yet).
+        if (
+            request.method == "POST"
+            and request.POST.get("action") == "sign_now"
+            and not request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        ):
+            self.sign_now(request, AuditCheckpoint.objects.none())
+            return HttpResponseRedirect(request.path)
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description="Sign and publish a checkpoint of the current head now")
+    def sign_now(self, request: HttpRequest, queryset: QuerySet[AuditCheckpoint]) -> None:
+        checkpoint = checkpoints.sign_checkpoint(reason=CheckpointReason.MANUAL)
+        record_event(
+            "audit.checkpoint_signed",
+            actor=_actor(request),
+            object_type="audit_checkpoint",
+            object_id=str(checkpoint.pk),
+            data={"sequence": checkpoint.sequence, "head_hash": checkpoint.head_hash},
+        )
+        self.message_user(request, f"Checkpoint #{checkpoint.sequence} signed.", messages.SUCCESS)
+
+
 # --- Registers.
 
 
 @admin.register(SubProcessor)
-class SubProcessorAdmin(admin.ModelAdmin):
-    list_display = ["name", "purpose", "location", "transfer_safeguard", "since", "until"]
-    action_form = ReasonActionForm
-    actions = ["publish"]
+class SubProcessorAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Read-only: the register changes through scheduled changes (notice first, then effect)."""
 
-    @admin.action(
-        description="Publish the register as a new version and notify organisations (summary required)"
-    )
-    def publish(self, request: HttpRequest, queryset: QuerySet[SubProcessor]) -> None:
+    list_display = ["name", "purpose", "location", "transfer_safeguard", "receives_photos", "since", "until"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class SubprocessorChangeForm(forms.ModelForm):
+    name = forms.CharField(required=False, max_length=200)
+    purpose = forms.CharField(required=False, max_length=300)
+    location = forms.CharField(required=False, max_length=200)
+    transfer_safeguard = forms.CharField(required=False, max_length=300)
+    data_categories = forms.CharField(required=False, max_length=300)
+    privacy_contact_email = forms.EmailField(required=False)
+    receives_photos = forms.BooleanField(required=False)
+
+    class Meta:
+        model = SubprocessorChange
+        fields = ["action", "subprocessor", "change_summary", "effective_at"]
+
+
+@admin.register(SubprocessorChange)
+class SubprocessorChangeAdmin(admin.ModelAdmin):
+    """Scheduling a change notifies every organisation now; it takes effect on its date."""
+
+    form = SubprocessorChangeForm
+    list_display = ["__str__", "status", "scheduled_at", "effective_at", "objections_count"]
+    list_filter = ["status", "action"]
+    action_form = ReasonActionForm
+    actions = ["cancel"]
+    fields = [
+        "action",
+        "subprocessor",
+        "name",
+        "purpose",
+        "location",
+        "transfer_safeguard",
+        "data_categories",
+        "privacy_contact_email",
+        "receives_photos",
+        "change_summary",
+        "effective_at",
+    ]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Objections")
+    def objections_count(self, obj: SubprocessorChange) -> int:
+        return obj.objections.count()
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.base_fields[
+            "effective_at"
+        ].help_text = (
+            f"At least {settings.COMPLIANCE_SUBPROCESSOR_NOTICE_DAYS} days from now (the notice period)."
+        )
+        return form
+
+    def save_model(self, request: HttpRequest, obj: SubprocessorChange, form: Any, change: bool) -> None:
+        values = {name: form.cleaned_data.get(name) for name in subprocessor_services.FIELDS}
+        scheduled = services.schedule_subprocessor_change(
+            action=form.cleaned_data["action"],
+            change_summary=form.cleaned_data["change_summary"],
+            actor=_actor(request),
+            effective_at=form.cleaned_data["effective_at"],
+            subprocessor=form.cleaned_data.get("subprocessor"),
+            values={key: value for key, value in values.items() if value not in ("", None)},
+        )
+        obj.pk = scheduled.pk
+        obj._state.adding = False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         try:
-            version = services.publish_subprocessor_register(
-                change_summary=request.POST.get("reason", ""), actor=_actor(request)
-            )
-        except ValueError as error:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.SubprocessorChangeError as error:
             self.message_user(request, str(error), messages.ERROR)
-            return
-        self.message_user(request, f"Register version {version.version} published.", messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+
+    @admin.action(description="Cancel the selected scheduled changes (reason required)")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[SubprocessorChange]) -> None:
+        for change in queryset:
+            try:
+                services.cancel_subprocessor_change(
+                    change, actor=_actor(request), reason=request.POST.get("reason", "")
+                )
+            except services.SubprocessorChangeError as error:
+                self.message_user(request, f"{change}: {error}", messages.ERROR)
 
 
 @admin.register(SubprocessorRegisterVersion)
@@ -360,14 +508,57 @@ class SubprocessorRegisterVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(SubprocessorObjection)
 class SubprocessorObjectionAdmin(admin.ModelAdmin):
-    list_display = ["organisation", "register_version", "raised_at"]
-    readonly_fields = ["organisation", "register_version", "raised_by", "reason", "raised_at"]
+    list_display = ["organisation", "change", "register_version", "raised_at"]
+    readonly_fields = ["organisation", "change", "register_version", "raised_by", "reason", "raised_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ChangeReasonForm(forms.ModelForm):
+    """Register edits say why; the reason is kept with the version the edit creates."""
+
+    change_reason = forms.CharField(
+        label="Reason for this change", widget=forms.TextInput(attrs={"size": 80}), required=True
+    )
 
 
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(admin.ModelAdmin):
-    list_display = ["name", "role", "legal_basis"]
-    actions = ["export_csv", "export_pdf"]
+    """Edits go through save_processing_activity: each one is a new version, the old one stays."""
+
+    form = ChangeReasonForm
+    list_display = ["name", "role", "legal_basis", "version", "updated_at", "retired_at"]
+    fields = (*(field for field, _ in ROPA_FIELDS), "change_reason")
+    actions = ["export_csv", "export_pdf", "retire"]
+    action_form = ReasonActionForm
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ProcessingActivity, form: Any, change: bool) -> None:
+        values = {field: str(form.cleaned_data[field]) for field, _ in ROPA_FIELDS}
+        saved = registers.save_processing_activity(
+            ProcessingActivity.objects.get(pk=obj.pk) if change else None,
+            values=values,
+            actor=_actor(request),
+            reason=form.cleaned_data["change_reason"],
+        )
+        obj.pk, obj.version = saved.pk, saved.version
+        obj._state.adding = False
+
+    @admin.action(description="Retire: we no longer carry out this processing (reason required)")
+    def retire(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> None:
+        try:
+            for activity in queryset:
+                registers.retire_processing_activity(
+                    activity, actor=_actor(request), reason=request.POST.get("reason", "")
+                )
+        except ValueError as error:
+            self.message_user(request, str(error), messages.ERROR)
 
     @admin.action(description="Export records of processing (CSV)")
     def export_csv(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> HttpResponse:
@@ -384,50 +575,13 @@ class ProcessingActivityAdmin(admin.ModelAdmin):
         return response
 
 
-class BreachOrganisationInline(admin.TabularInline):
-    model = BreachOrganisation
-    extra = 1
-    readonly_fields = ["notified_at"]
+@admin.register(ProcessingActivityVersion)
+class ProcessingActivityVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["activity", "version", "changed_at", "changed_by", "reason"]
+    list_filter = ["activity"]
 
-
-@admin.register(BreachIncident)
-class BreachIncidentAdmin(admin.ModelAdmin):
-    list_display = [
-        "title",
-        "detected_at",
-        "deadline",
-        "status",
-        "affected_subjects_count",
-        "authority_notified_at",
-    ]
-    list_filter = ["status"]
-    inlines = [BreachOrganisationInline]
-    actions = ["notify_organisations"]
-
-    class Media:
-        css = {"all": ["compliance/admin.css"]}
-
-    @admin.display(description="72-hour deadline")
-    def deadline(self, obj: BreachIncident) -> str:
-        if obj.authority_notified_at:
-            return (
-                f"{obj.notification_deadline:%Y-%m-%d %H:%M} (met)"
-                if (obj.authority_notified_at <= obj.notification_deadline)
-                else format_html(
-                    '<span class="dsar-overdue">{} (missed)</span>',
-                    f"{obj.notification_deadline:%Y-%m-%d %H:%M}",
-                )
-            )
-        if timezone.now() > obj.notification_deadline:
-            return format_html(
-                '<span class="dsar-overdue">{} (passed)</span>', f"{obj.notification_deadline:%Y-%m-%d %H:%M}"
-            )
-        return f"{obj.notification_deadline:%Y-%m-%d %H:%M}"
-
-    @admin.action(description="Notify affected organisations not yet told")
-    def notify_organisations(self, request: HttpRequest, queryset: QuerySet[BreachIncident]) -> None:
-        total = sum(services.notify_breach_organisations(i, actor=_actor(request)) for i in queryset)
-        self.message_user(request, f"{total} organisation(s) notified.", messages.SUCCESS)
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(DpaAcceptance)
@@ -437,3 +591,7 @@ class DpaAcceptanceAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# The breach register's admin lives in its own module; it uses the helpers above.
+from compliance import admin_breaches  # noqa: E402, F401

@@ -48,3 +48,18 @@ class VerifyForm(forms.Form):
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}
         ),
     )
+
+
+class CertificateCheckForm(forms.Form):
+    certificate_id = forms.UUIDField(
+        label="Certificate id",
+        help_text="The id at the top of the deletion certificate.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    event_hash = forms.RegexField(
+        label="Event hash",
+        regex=r"^\s*[0-9a-fA-F]{64}\s*$",
+        error_messages={"invalid": "The event hash is 64 characters, digits 0-9 and letters a-f."},
+        help_text="The 64-character hash under “Evidence in the audit log” on the certificate.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

@@ -103,7 +103,12 @@ class ConsentRecord(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only, hash-chained: hash = sha256(previous hash + canonical JSON of the event)."""
+    """Append-only, keyed chain: hash = HMAC-SHA256(key[key_id], previous hash + canonical event).
+
+    The canonical event carries the SHA-256 of `data` rather than the data, so the documented
+    redaction path (compliance.audit.redact_event) can blank a field without breaking the chain.
+    On PostgreSQL a trigger refuses UPDATE and DELETE outside that path and retention pruning.
+    """
 
     sequence = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_index=True)
@@ -112,6 +117,9 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True, db_index=True)
     data = models.JSONField(default=dict, blank=True)
+    data_sha256 = models.CharField(max_length=64, default="")
+    key_id = models.CharField(max_length=32, default="")
+    redacted_at = models.DateTimeField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -143,6 +151,38 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head #{self.last_sequence}"
+
+
+class CheckpointReason(models.TextChoices):
+    INTERVAL = "interval", "Scheduled"
+    CERTIFICATE = "certificate", "Deletion certificate"
+    MANUAL = "manual", "Requested by staff"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement "the chain had this hash at this sequence", published outside the database.
+
+    `payload` is the exact signed text (canonical JSON); `signature` is Ed25519 over it, base64.
+    The copy in storage (`storage_key`) and the DPO's mail are what verification trusts; this row
+    is a convenience that the public page reads.
+    """
+
+    sequence = models.BigIntegerField(db_index=True)
+    head_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=32)
+    payload = models.TextField()
+    signature = models.CharField(max_length=100)
+    reason = models.CharField(max_length=20, choices=CheckpointReason.choices)
+    storage_key = models.CharField(max_length=200, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sequence", "-signed_at"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.sequence} {self.head_hash[:12]}"
 
 
 # --- Data subject requests (GDPR Arts. 12, 15-22; CCPA 11 CCR 7020-7028).
@@ -300,6 +340,12 @@ class DeletionCertificate(models.Model):
     started_at = models.DateTimeField()
     completed_at = models.DateTimeField()
     audit_hashes = models.JSONField(default=list)
+    # Evidence: the erasure.completed event and a signed checkpoint that covers it.
+    event_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    event_sequence = models.BigIntegerField(null=True, blank=True)
+    checkpoint = models.ForeignKey(
+        AuditCheckpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
 
     class Meta:
         ordering = ["-completed_at"]
@@ -335,6 +381,8 @@ class SubProcessor(models.Model):
     privacy_contact_email = models.EmailField(blank=True)
     since = models.DateField()
     until = models.DateField(null=True, blank=True, help_text="Set when we stop using it.")
+    # Recipients of photos are named in the biometric notice: a change there is a new notice.
+    receives_photos = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
@@ -361,8 +409,55 @@ class SubprocessorRegisterVersion(models.Model):
         return f"Sub-processor register v{self.version}"
 
 
+class SubprocessorChangeAction(models.TextChoices):
+    ADD = "add", "Add a sub-processor"
+    UPDATE = "update", "Change a sub-processor"
+    RETIRE = "retire", "Stop using a sub-processor"
+
+
+class SubprocessorChangeStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled (notice given)"
+    APPLIED = "applied", "In effect"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class SubprocessorChange(models.Model):
+    """A change to the register, announced at least the notice period before it takes effect
+    (GDPR Art. 28(2),(4)). Written only through compliance.services.subprocessors."""
+
+    action = models.CharField(max_length=10, choices=SubprocessorChangeAction.choices)
+    subprocessor = models.ForeignKey(
+        SubProcessor, null=True, blank=True, on_delete=models.PROTECT, related_name="changes"
+    )
+    values = models.JSONField(default=dict, blank=True)
+    change_summary = models.TextField()
+    scheduled_at = models.DateTimeField()
+    scheduled_by = models.CharField(max_length=100)
+    effective_at = models.DateTimeField(db_index=True)
+    status = models.CharField(
+        max_length=10, choices=SubprocessorChangeStatus.choices, default=SubprocessorChangeStatus.SCHEDULED
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    cancelled_reason = models.TextField(blank=True)
+    register_version = models.ForeignKey(
+        SubprocessorRegisterVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="changes"
+    )
+
+    class Meta:
+        ordering = ["effective_at"]
+
+    def __str__(self) -> str:
+        name = self.values.get("name") or (self.subprocessor.name if self.subprocessor else "?")
+        return f"{self.get_action_display()}: {name} from {self.effective_at:%Y-%m-%d}"
+
+
 class SubprocessorChangeNotice(models.Model):
-    register_version = models.ForeignKey(SubprocessorRegisterVersion, on_delete=models.PROTECT)
+    register_version = models.ForeignKey(
+        SubprocessorRegisterVersion, null=True, blank=True, on_delete=models.PROTECT
+    )
+    change = models.ForeignKey(
+        SubprocessorChange, null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+    )
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE)
     recipients_count = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField()
@@ -371,7 +466,8 @@ class SubprocessorChangeNotice(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["register_version", "organisation"], name="one_notice_per_version"
-            )
+            ),
+            models.UniqueConstraint(fields=["change", "organisation"], name="one_notice_per_change"),
         ]
 
     def __str__(self) -> str:
@@ -379,7 +475,12 @@ class SubprocessorChangeNotice(models.Model):
 
 
 class SubprocessorObjection(models.Model):
-    register_version = models.ForeignKey(SubprocessorRegisterVersion, on_delete=models.PROTECT)
+    register_version = models.ForeignKey(
+        SubprocessorRegisterVersion, null=True, blank=True, on_delete=models.PROTECT
+    )
+    change = models.ForeignKey(
+        SubprocessorChange, null=True, blank=True, on_delete=models.PROTECT, related_name="objections"
+    )
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     reason = models.TextField()
@@ -409,6 +510,10 @@ class SubprocessorErasureNotice(models.Model):
 
 
 class ProcessingActivity(models.Model):
+    """The current text of one activity; every version is kept in ProcessingActivityVersion.
+
+    Written only through compliance.services.registers.save_processing_activity."""
+
     name = models.CharField(max_length=200)
     role = models.CharField(max_length=20, choices=[("controller", "Controller"), ("processor", "Processor")])
     purpose = models.TextField()
@@ -419,6 +524,8 @@ class ProcessingActivity(models.Model):
     transfers = models.TextField()
     retention = models.TextField()
     security_measures = models.TextField()
+    version = models.PositiveIntegerField(default=1)
+    retired_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -427,6 +534,26 @@ class ProcessingActivity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProcessingActivityVersion(models.Model):
+    """One historic version of an activity, never changed (GDPR Art. 30 records over time)."""
+
+    activity = models.ForeignKey(ProcessingActivity, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    values = models.JSONField()
+    changed_at = models.DateTimeField()
+    changed_by = models.CharField(max_length=100)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["activity", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "version"], name="processing_activity_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id} v{self.version}"
 
 
 # --- Breach register (GDPR Arts. 33-34, Colorado incident response).
@@ -439,14 +566,38 @@ class BreachStatus(models.TextChoices):
 
 
 class BreachIncident(models.Model):
+    """The Art. 33(5) documentation of one breach. Written only through compliance.services.breaches;
+    every change leaves a BreachIncidentVersion and an audit event."""
+
     title = models.CharField(max_length=200)
     description = models.TextField()
     detected_at = models.DateTimeField()
     status = models.CharField(max_length=12, choices=BreachStatus.choices, default=BreachStatus.OPEN)
-    affected_subjects_count = models.PositiveIntegerField(default=0)
-    authority_notified_at = models.DateTimeField(null=True, blank=True)
-    subjects_notified_at = models.DateTimeField(null=True, blank=True)
+    # Art. 33(3)(a)-(d).
+    nature = models.TextField(
+        blank=True, help_text="What happened to which data (confidentiality, integrity, availability)."
+    )
+    subject_categories = models.CharField(max_length=300, blank=True)
+    affected_subjects_count = models.PositiveIntegerField(
+        default=0, help_text="Approximate number of people."
+    )
+    record_categories = models.CharField(max_length=300, blank=True)
+    affected_records_count = models.PositiveIntegerField(
+        default=0, help_text="Approximate number of records."
+    )
+    likely_consequences = models.TextField(blank=True)
     measures_taken = models.TextField(blank=True)
+    measures_proposed = models.TextField(blank=True)
+    jurisdictions = models.JSONField(
+        default=list, blank=True, help_text="Keys of the deadline table that apply."
+    )
+    # When we notified, and when that was recorded: a gap is a back-dated entry, and says so.
+    authority_notified_at = models.DateTimeField(null=True, blank=True)
+    authority_notice_recorded_at = models.DateTimeField(null=True, blank=True)
+    authority_notice_backdate_reason = models.TextField(blank=True)
+    subjects_notified_at = models.DateTimeField(null=True, blank=True)
+    subjects_notified_count = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
     organisations = models.ManyToManyField(
         "accounts.Organisation", through="BreachOrganisation", blank=True, related_name="+"
     )
@@ -462,6 +613,36 @@ class BreachIncident(models.Model):
         """GDPR Art. 33(1): the supervisory authority within 72 hours of becoming aware."""
         return self.detected_at + timedelta(hours=72)
 
+    @property
+    def authority_notice_backdated(self) -> bool:
+        return bool(
+            self.authority_notified_at
+            and self.authority_notice_recorded_at
+            and self.authority_notice_recorded_at - self.authority_notified_at > BACKDATE_TOLERANCE
+        )
+
+
+#: A notification time recorded more than this after it happened counts as back-dated.
+BACKDATE_TOLERANCE = timedelta(minutes=15)
+
+
+class BreachIncidentVersion(models.Model):
+    """Every state the breach record has been in, with who changed it, when and why."""
+
+    incident = models.ForeignKey(BreachIncident, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    values = models.JSONField()
+    changed_at = models.DateTimeField()
+    changed_by = models.CharField(max_length=100)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["incident", "-version"]
+        constraints = [models.UniqueConstraint(fields=["incident", "version"], name="breach_version_once")]
+
+    def __str__(self) -> str:
+        return f"breach {self.incident_id} v{self.version}"
+
 
 class BreachOrganisation(models.Model):
     incident = models.ForeignKey(BreachIncident, on_delete=models.CASCADE, related_name="affected")
@@ -476,6 +657,19 @@ class BreachOrganisation(models.Model):
 
     def __str__(self) -> str:
         return f"organisation {self.organisation_id} in breach {self.incident_id}"
+
+
+class BreachCommunication(models.Model):
+    """An Art. 34 communication sent to the people affected: how many, when, which template."""
+
+    incident = models.ForeignKey(BreachIncident, on_delete=models.CASCADE, related_name="communications")
+    template = models.CharField(max_length=80)
+    recipients_count = models.PositiveIntegerField()
+    sent_at = models.DateTimeField()
+    sent_by = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return f"breach {self.incident_id}: {self.recipients_count} people told"
 
 
 # --- Data processing agreements (GDPR Art. 28(3)).
@@ -494,6 +688,9 @@ class DpaAcceptance(models.Model):
     accepted_by_role = models.CharField(max_length=20)
     accepted_at = models.DateTimeField()
     ip_truncated = models.CharField(max_length=64, blank=True)
+    # Annex III as it stood when accepted: later changes are shown as changes, never rewritten in.
+    subprocessors = models.JSONField(default=list, blank=True)
+    register_version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-accepted_at"]

@@ -31,7 +31,12 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
 
     html = render_to_string(
         f"compliance/pdf/{template}",
-        {"company": settings.PROPORTRAIT_COMPANY_NAME, "rendered_at": timezone.now(), **context},
+        {
+            "company": settings.PROPORTRAIT_COMPANY_NAME,
+            "site_url": settings.SITE_URL,
+            "rendered_at": timezone.now(),
+            **context,
+        },
     )
     return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=no_network_fetcher()).write_pdf()
 
@@ -54,7 +59,33 @@ def render_dpa(context: dict[str, Any]) -> bytes:
 
 def render_ropa(rows: list[dict[str, str]], labels: list[tuple[str, str]]) -> bytes:
     """The records of processing activities (Art. 30)."""
-    return render_pdf("ropa.html", {"rows": rows, "labels": labels})
+    from django.apps import apps
+
+    controllers = sorted(
+        set(
+            apps.get_model("compliance", "DpaAcceptance").objects.values_list("organisation__name", flat=True)
+        )
+    )
+    return render_pdf(
+        "ropa.html",
+        {"rows": rows, "labels": labels, "controllers": controllers, **responsible_parties()},
+    )
+
+
+def responsible_parties() -> dict[str, str]:
+    """Controller, DPO and Art. 27 representatives, from settings (notice, RoPA, DPA)."""
+    return {
+        "company_address": settings.PROPORTRAIT_COMPANY_ADDRESS,
+        "dpo_name": settings.PROPORTRAIT_DPO_NAME,
+        "dpo_email": settings.PROPORTRAIT_DPO_EMAIL,
+        "eu_representative": settings.PROPORTRAIT_EU_REPRESENTATIVE,
+        "uk_representative": settings.PROPORTRAIT_UK_REPRESENTATIVE,
+    }
+
+
+def render_dpia(context: dict[str, Any]) -> bytes:
+    """The DPIA (Art. 35); context from compliance.services.dpia.dpia_context()."""
+    return render_pdf("dpia.html", context)
 
 
 def render_cover_sheet(context: dict[str, Any]) -> bytes:

@@ -51,3 +51,34 @@ def delete_object(key: str) -> bool:
 
 def object_exists(key: str) -> bool:
     return bool(key) and _storage().exists(key)
+
+
+# --- Signed audit checkpoints: plain JSON (they are public), written once, never overwritten.
+
+CHECKPOINT_PREFIX = "audit/checkpoints/"
+
+
+def append_object(key: str, content: bytes) -> str:
+    """Store a new object under `key`; refuse to replace one that exists (append-only)."""
+    storage = _storage()
+    if storage.exists(key):
+        raise FileExistsError(f"{key} exists; published checkpoints are never overwritten")
+    saved = storage.save(key, ContentFile(content))
+    if saved != key:
+        raise RuntimeError(f"storage renamed {key!r} to {saved!r}")
+    return key
+
+
+def list_objects(prefix: str) -> list[str]:
+    """Keys of the objects directly under `prefix`, sorted."""
+    storage = _storage()
+    try:
+        _, files = storage.listdir(prefix.rstrip("/"))
+    except FileNotFoundError:
+        return []
+    return sorted(prefix + name for name in files)
+
+
+def read_object(key: str) -> bytes:
+    with _storage().open(key, "rb") as handle:
+        return bytes(handle.read())

@@ -18,3 +18,16 @@ def fulfil_request(request_id: str) -> None:
 @shared_task(name="compliance.run_daily_housekeeping")
 def run_daily_housekeeping() -> dict[str, Any]:
     return housekeeping.run_daily_housekeeping()
+
+
+@shared_task(name="compliance.sign_audit_checkpoint")
+def sign_audit_checkpoint() -> int | None:
+    from compliance.checkpoints import sign_if_advanced
+
+    checkpoint = sign_if_advanced()
+    return checkpoint.sequence if checkpoint else None
+
+
+@shared_task(name="compliance.apply_subprocessor_changes")
+def apply_subprocessor_changes() -> int:
+    return services.apply_due_changes()

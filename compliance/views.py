@@ -20,8 +20,9 @@ from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
 from accounts.views import verified_required
-from compliance import pdf, services
-from compliance.forms import DsarForm, VerifyForm
+from compliance import checkpoints, pdf, services
+from compliance.forms import CertificateCheckForm, DsarForm, VerifyForm
+from compliance.legal import APPEAL_ANSWER_DAYS, ATTORNEYS_GENERAL, LEGAL_PAGES, legal_page
 from compliance.models import (
     ConsentDocument,
     ConsentKind,
@@ -33,9 +34,14 @@ from compliance.models import (
     SubProcessor,
     SubprocessorRegisterVersion,
 )
+from compliance.pdf import responsible_parties
+from compliance.services.breaches import DEADLINES
 from compliance.services.dpa import organisation_role
 from compliance.services.dsar import account_confirmation_needed, certificate_for_token, confirm_by_account
+from compliance.services.notices import photo_recipients
 from compliance.services.registers import ADMIN_ROLES, ROPA_FIELDS
+from compliance.services.subprocessors import pending_changes
+from proportrait import ratelimit
 from proportrait.http import client_ip
 
 
@@ -71,12 +77,42 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "company": settings.PROPORTRAIT_COMPANY_NAME,
             "company_address": settings.PROPORTRAIT_COMPANY_ADDRESS,
             "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
+            "photo_recipients": photo_recipients(),
+            "legal": legal_page("privacy"),
+            **responsible_parties(),
         },
     )
 
 
 def retention(request: HttpRequest) -> HttpResponse:
-    return render(request, "compliance/retention.html", {"schedule": services.retention_schedule()})
+    return render(
+        request,
+        "compliance/retention.html",
+        {"schedule": services.retention_schedule(), "legal": legal_page("retention")},
+    )
+
+
+def legal(request: HttpRequest, slug: str) -> HttpResponse:
+    """The legal pages that have no view of their own (health data, biometric policy, California, appeals)."""
+    page = LEGAL_PAGES.get(slug)
+    if page is None or slug in {"privacy", "retention", "subprocessors", "audit"}:
+        raise Http404("No such page.")
+    return render(
+        request,
+        page.template,
+        {
+            "legal": page,
+            "schedule": services.retention_schedule(),
+            "company": settings.PROPORTRAIT_COMPANY_NAME,
+            "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
+            "photo_recipients": photo_recipients(),
+            "deadlines": DEADLINES,
+            "attorneys_general": ATTORNEYS_GENERAL,
+            "appeal_days": APPEAL_ANSWER_DAYS,
+            "gpc": request.headers.get("Sec-GPC", "").strip() == "1",
+            **responsible_parties(),
+        },
+    )
 
 
 def subprocessors(request: HttpRequest) -> HttpResponse:
@@ -87,7 +123,51 @@ def subprocessors(request: HttpRequest) -> HttpResponse:
             "subprocessors": SubProcessor.objects.filter(until__isnull=True),
             "former": SubProcessor.objects.filter(until__isnull=False),
             "versions": SubprocessorRegisterVersion.objects.order_by("-version")[:20],
+            "pending": pending_changes(),
+            "legal": legal_page("subprocessors"),
         },
+    )
+
+
+def audit_checkpoint(request: HttpRequest) -> HttpResponse:
+    """The latest signed head of the audit log and the public keys that verify it."""
+    return render(
+        request,
+        "compliance/audit_checkpoint.html",
+        {**checkpoints.checkpoint_context(checkpoints.latest_checkpoint()), "legal": legal_page("audit")},
+    )
+
+
+def audit_checkpoint_json(request: HttpRequest) -> HttpResponse:
+    checkpoint = checkpoints.latest_checkpoint()
+    if checkpoint is None:
+        raise Http404("No checkpoint has been published yet.")
+    body = json.loads(checkpoints.document_for(checkpoint))
+    body["public_keys"] = checkpoints.public_keys()
+    return HttpResponse(json.dumps(body, indent=2), content_type="application/json")
+
+
+VERIFY_ATTEMPTS_PER_HOUR = 30
+
+
+def verify_certificate(request: HttpRequest) -> HttpResponse:
+    """Anyone pastes a certificate's id and event hash; we confirm it against the audit log."""
+    form = CertificateCheckForm(request.POST or None)
+    report = None
+    status = 200
+    if request.method == "POST":
+        if ratelimit.hit(f"certificate-check:{client_ip(request)}", 3600) > VERIFY_ATTEMPTS_PER_HOUR:
+            form.add_error(None, "Too many checks from your network. Please try again in an hour.")
+            status = 429
+        elif form.is_valid():
+            report = checkpoints.verify_certificate(
+                str(form.cleaned_data["certificate_id"]), form.cleaned_data["event_hash"]
+            )
+            status = 200 if report.ok else 404
+        else:
+            status = 400
+    return render(
+        request, "compliance/verify_certificate.html", {"form": form, "report": report}, status=status
     )
 
 
@@ -327,6 +407,13 @@ def staff_member_required(view: Any) -> Any:
 @staff_member_required
 def ropa_pdf(request: HttpRequest) -> HttpResponse:
     return _pdf_response(pdf.render_ropa(services.ropa_rows(), ROPA_FIELDS), "records-of-processing.pdf")
+
+
+@staff_member_required
+def dpia_pdf(request: HttpRequest) -> HttpResponse:
+    from compliance.services.dpia import dpia_context
+
+    return _pdf_response(pdf.render_dpia(dpia_context()), "dpia.pdf")
 
 
 @staff_member_required

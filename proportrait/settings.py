@@ -44,6 +44,21 @@ if not PROPORTRAIT_MASTER_KEYS:
         "PROPORTRAIT_MASTER_KEYS (or PROPORTRAIT_MASTER_KEYS_FILE) must be set; see README 'Configuration'."
     )
 
+# The audit log is keyed and signed with secrets that never enter the database, so that someone
+# who can write to it cannot recompute the chain ("id:base64(32 bytes)[,older-id:key...]", the
+# first is current; keep older ones while events or checkpoints made with them exist).
+PROPORTRAIT_AUDIT_HMAC_KEYS = env_secret("PROPORTRAIT_AUDIT_HMAC_KEYS")
+PROPORTRAIT_AUDIT_SIGNING_KEYS = env_secret("PROPORTRAIT_AUDIT_SIGNING_KEYS")  # Ed25519 private seeds
+if not (PROPORTRAIT_AUDIT_HMAC_KEYS and PROPORTRAIT_AUDIT_SIGNING_KEYS):
+    raise ImproperlyConfigured(
+        "PROPORTRAIT_AUDIT_HMAC_KEYS and PROPORTRAIT_AUDIT_SIGNING_KEYS (or their _FILE forms) must be set; "
+        "see README 'Configuration'."
+    )
+# Public keys of retired signing keys ("id:base64(32 bytes)"), so old checkpoints still verify
+# after the private key is destroyed.
+PROPORTRAIT_AUDIT_RETIRED_PUBLIC_KEYS = env_str("PROPORTRAIT_AUDIT_RETIRED_PUBLIC_KEYS")
+PROPORTRAIT_AUDIT_CHECKPOINT_MINUTES = env_int("PROPORTRAIT_AUDIT_CHECKPOINT_MINUTES", 60)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -307,6 +322,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "portraits.delete_expired_purchase_records",
         "schedule": crontab(minute=17, hour=3),
     },
+    "compliance-subprocessor-changes": {
+        "task": "compliance.apply_subprocessor_changes",
+        "schedule": crontab(minute=17),
+    },
+    "compliance-audit-checkpoint": {
+        "task": "compliance.sign_audit_checkpoint",
+        "schedule": timedelta(minutes=PROPORTRAIT_AUDIT_CHECKPOINT_MINUTES),
+    },
 }
 
 # --- Accounts: log-in lock-out, verification links, invitations, team retention enforcement.
@@ -390,6 +413,15 @@ PROPORTRAIT_COMPANY_NAME = env_str("PROPORTRAIT_COMPANY_NAME", "ProPortrait AI L
 PROPORTRAIT_COMPANY_ADDRESS = env_str(
     "PROPORTRAIT_COMPANY_ADDRESS", "1 Example Street, London EC1A 1AA, United Kingdom"
 )
+# Who answers for the processing (GDPR Arts. 13(1)(a)-(b), 27, 30(1)(a)); the DPO also receives
+# every signed audit checkpoint, a copy of the evidence kept outside our systems.
+PROPORTRAIT_DPO_NAME = env_str("PROPORTRAIT_DPO_NAME", "Data Protection Officer")
+PROPORTRAIT_DPO_EMAIL = env_str("PROPORTRAIT_DPO_EMAIL", "dpo@proportrait.example")
+PROPORTRAIT_EU_REPRESENTATIVE = env_str("PROPORTRAIT_EU_REPRESENTATIVE", "")
+# The DPO's written opinion on the DPIA (Art. 35(2)) and how often it is reviewed.
+PROPORTRAIT_DPIA_DPO_OPINION = env_str("PROPORTRAIT_DPIA_DPO_OPINION", "")
+PROPORTRAIT_DPIA_REVIEW_MONTHS = env_int("PROPORTRAIT_DPIA_REVIEW_MONTHS", 12)
+PROPORTRAIT_UK_REPRESENTATIVE = env_str("PROPORTRAIT_UK_REPRESENTATIVE", "")
 PROPORTRAIT_SUPERVISORY_AUTHORITY = env_str(
     "PROPORTRAIT_SUPERVISORY_AUTHORITY",
     "Information Commissioner's Office (ico.org.uk), or your local authority",

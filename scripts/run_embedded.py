@@ -4,7 +4,8 @@ is restarted on its own (with backoff) while the others keep running.
 
 SQLite, the local ciphertext store, a broker without a server (kombu's filesystem transport)
 and the studio backend, all under ./var. Secrets are generated once into var/secrets.env
-(mode 600) unless SECRET_KEY and PROPORTRAIT_MASTER_KEYS are already set.
+(mode 600) unless SECRET_KEY and PROPORTRAIT_MASTER_KEYS are already set; the audit-log keys
+(PROPORTRAIT_AUDIT_HMAC_KEYS, PROPORTRAIT_AUDIT_SIGNING_KEYS) are added to it the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +40,17 @@ def load_or_create_secrets(var_dir: Path) -> dict[str, str]:
         name, _, value = line.partition("=")
         if name:
             values[name.strip()] = value.strip()
+    # Audit-log keys (HMAC chain, Ed25519 checkpoint signing), added to older files too.
+    missing = {
+        name: f"{time.strftime('a%Y%m%d')}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+        for name in ("PROPORTRAIT_AUDIT_HMAC_KEYS", "PROPORTRAIT_AUDIT_SIGNING_KEYS")
+        if name not in values and name not in os.environ
+    }
+    if missing:
+        with path.open("a") as handle:
+            handle.writelines(f"{name}={value}\n" for name, value in missing.items())
+        values.update(missing)
+        print(f"run: added audit-log keys to {path} (keep this file; it proves the audit log)")
     return values
 
 

@@ -30,6 +30,8 @@ def manage(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.C
 PRODUCTION = {
     "SECRET_KEY": "a-production-like-secret-key-" + "x" * 40,
     "PROPORTRAIT_MASTER_KEYS": "prod1:" + base64.b64encode(os.urandom(32)).decode(),
+    "PROPORTRAIT_AUDIT_HMAC_KEYS": "audit1:" + base64.b64encode(os.urandom(32)).decode(),
+    "PROPORTRAIT_AUDIT_SIGNING_KEYS": "sign1:" + base64.b64encode(os.urandom(32)).decode(),
     "PROPORTRAIT_HTTPS": "true",
     "ALLOWED_HOSTS": "proportrait.example",
 }
@@ -47,6 +49,14 @@ def test_it_refuses_to_start_without_a_key(tmp_path: Path, missing: str) -> None
     result = manage(["check"], env, tmp_path)
     assert result.returncode != 0
     assert f"{missing} (or {missing}_FILE) must be set" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["PROPORTRAIT_AUDIT_HMAC_KEYS", "PROPORTRAIT_AUDIT_SIGNING_KEYS"])
+def test_it_refuses_to_start_without_the_audit_keys(tmp_path: Path, missing: str) -> None:
+    env = {key: value for key, value in PRODUCTION.items() if key != missing}
+    result = manage(["check"], env, tmp_path)
+    assert result.returncode != 0
+    assert "PROPORTRAIT_AUDIT_HMAC_KEYS and PROPORTRAIT_AUDIT_SIGNING_KEYS" in result.stderr
 
 
 def test_secrets_can_come_from_files(tmp_path: Path) -> None:

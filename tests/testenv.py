@@ -16,6 +16,8 @@ os.environ.setdefault(
     "PROPORTRAIT_MASTER_KEYS",
     "test1:" + base64.b64encode(b"m" * 32).decode() + ",test0:" + base64.b64encode(b"o" * 32).decode(),
 )
+os.environ.setdefault("PROPORTRAIT_AUDIT_HMAC_KEYS", "audit1:" + base64.b64encode(b"h" * 32).decode())
+os.environ.setdefault("PROPORTRAIT_AUDIT_SIGNING_KEYS", "sign1:" + base64.b64encode(b"s" * 32).decode())
 os.environ.setdefault("PROPORTRAIT_VAR_DIR", _var)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proportrait.settings")
 

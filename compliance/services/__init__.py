@@ -67,6 +67,12 @@ from compliance.services.registers import (
     ropa_rows,
 )
 from compliance.services.retention import retention_schedule
+from compliance.services.subprocessors import (
+    SubprocessorChangeError,
+    apply_due_changes,
+    cancel_subprocessor_change,
+    schedule_subprocessor_change,
+)
 
 __all__ = [
     "BIOMETRIC_BASIS",
@@ -81,10 +87,13 @@ __all__ = [
     "ExportPart",
     "Exporter",
     "Subject",
+    "SubprocessorChangeError",
     "accept_dpa",
     "active_consents",
     "add_calendar_months",
+    "apply_due_changes",
     "can_manage_dpa",
+    "cancel_subprocessor_change",
     "check_biometric_consent",
     "complete_request",
     "consent_history",
@@ -119,6 +128,7 @@ __all__ = [
     "retention_schedule",
     "ropa_csv",
     "ropa_rows",
+    "schedule_subprocessor_change",
     "start_request",
     "store_export",
     "subject_records",

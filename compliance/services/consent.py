@@ -36,7 +36,12 @@ class ConsentError(Exception):
 
 
 def current_document(kind: ConsentKind | str) -> ConsentDocument:
-    """The newest published version of a kind."""
+    """The newest published version of a kind. For the biometric notice, first make sure that
+    version states the live terms (compliance.services.notices)."""
+    if kind == ConsentKind.BIOMETRIC and ConsentDocument.objects.filter(kind=kind).exists():
+        from compliance.services.notices import sync_biometric_notice
+
+        sync_biometric_notice()
     document = ConsentDocument.objects.filter(kind=kind).order_by("-version").first()
     if document is None:
         raise ConsentDocument.DoesNotExist(f"No {kind} consent document has been published.")
@@ -63,7 +68,19 @@ def publish_document(
     effective_at: datetime | None = None,
     jurisdiction_notes: str = "",
 ) -> ConsentDocument:
-    """Publish the next version of a document. Earlier versions stay as they were."""
+    """Publish the next version of a document. Earlier versions stay as they were.
+
+    The biometric notice is rendered from the live settings and register
+    (compliance.services.notices); a hand-written text that differs from it is refused.
+    """
+    if kind == ConsentKind.BIOMETRIC:
+        from compliance.services.notices import render_biometric_notice
+
+        if text != render_biometric_notice():
+            raise ValueError(
+                "The biometric notice is rendered from the live settings and register "
+                "(templates/compliance/notices/biometric.txt); change those instead."
+            )
     with transaction.atomic():
         latest = ConsentDocument.objects.select_for_update().filter(kind=kind).order_by("-version").first()
         document = ConsentDocument.objects.create(

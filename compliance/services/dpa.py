@@ -10,10 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance.audit import record_event
-from compliance.models import ConsentKind, DpaAcceptance
+from compliance.models import ConsentKind, DpaAcceptance, SubprocessorRegisterVersion
+from compliance.pdf import responsible_parties
 from compliance.services.consent import current_document, truncate_ip
-from compliance.services.registers import ADMIN_ROLES, subprocessor_entries
+from compliance.services.registers import ADMIN_ROLES, current_register_version, subprocessor_entries
 from compliance.services.retention import retention_schedule
+from compliance.services.subprocessors import pending_changes
 
 
 class DpaError(Exception):
@@ -53,6 +55,8 @@ def accept_dpa(*, organisation: Any, user: Any, ip: str | None = None) -> DpaAcc
             accepted_by_role=role,
             accepted_at=timezone.now(),
             ip_truncated=truncate_ip(ip),
+            subprocessors=subprocessor_entries(),
+            register_version=version.version if (version := current_register_version()) else None,
         )
         record_event(
             "dpa.accepted",
@@ -75,8 +79,24 @@ def dpa_context(organisation: Any) -> dict[str, Any]:
         "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
         "document": document,
         "clauses": document.text.split("\n\n"),
-        "subprocessors": subprocessor_entries(),
+        # Annex III as accepted; what changed since is listed as changes, never merged in.
+        "subprocessors": acceptance.subprocessors
+        if acceptance and acceptance.register_version
+        else subprocessor_entries(),
+        "register_changes": _changes_since(acceptance),
+        "pending_changes": pending_changes(),
         "retention": retention_schedule(organisation)["entries"],
         "acceptance": acceptance,
+        **responsible_parties(),
         "generated_at": timezone.now(),
     }
+
+
+def _changes_since(acceptance: DpaAcceptance | None) -> list[SubprocessorRegisterVersion]:
+    if acceptance is None or acceptance.register_version is None:
+        return []
+    return list(
+        SubprocessorRegisterVersion.objects.filter(version__gt=acceptance.register_version).order_by(
+            "version"
+        )
+    )

@@ -15,7 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance.audit import record_event
-from compliance.models import DeletionCertificate, SubProcessor, SubprocessorErasureNotice
+from compliance.checkpoints import sign_checkpoint
+from compliance.models import (
+    AuditEvent,
+    CheckpointReason,
+    DeletionCertificate,
+    SubProcessor,
+    SubprocessorErasureNotice,
+)
 from proportrait.emails import send_email
 
 logger = logging.getLogger(__name__)
@@ -224,21 +231,19 @@ def erase_subject(subject: Subject, *, reason: str, actor: str, reference: str =
             )
             if processor.privacy_contact_email:
                 to_send.append((notice, processor))
-        hashes.append(
-            record_event(
-                "erasure.completed",
-                actor=actor,
-                object_type="deletion_certificate",
-                object_id=str(certificate.id),
-                data={
-                    "reference": reference,
-                    "subprocessors_notified": len(subprocessors),
-                    "failures": failures,
-                },
-            ).hash
+        completed_event = record_event(
+            "erasure.completed",
+            actor=actor,
+            object_type="deletion_certificate",
+            object_id=str(certificate.id),
+            data={
+                "reference": reference,
+                "subprocessors_notified": len(subprocessors),
+                "failures": failures,
+            },
         )
-        certificate.audit_hashes = hashes
-        DeletionCertificate.objects.filter(pk=certificate.pk).update(audit_hashes=hashes)
+        hashes.append(completed_event.hash)
+        _attach_evidence(certificate, hashes, completed_event)
     for notice, processor in to_send:
         _send_erasure_notice(notice, processor, certificate)
     return certificate
@@ -283,3 +288,15 @@ def notice_summary(certificate: DeletionCertificate) -> dict[str, int]:
     notices = list(certificate.notices.all())
     sent = sum(1 for notice in notices if notice.sent_at is not None)
     return {"notices_sent": sent, "notices_not_sent": len(notices) - sent}
+
+
+def _attach_evidence(certificate: DeletionCertificate, hashes: list[str], event: AuditEvent) -> None:
+    """The certificate carries its closing event and a signed checkpoint that covers it."""
+    checkpoint = sign_checkpoint(reason=CheckpointReason.CERTIFICATE)
+    certificate.audit_hashes = hashes
+    certificate.event_hash = event.hash
+    certificate.event_sequence = event.sequence
+    certificate.checkpoint = checkpoint
+    DeletionCertificate.objects.filter(pk=certificate.pk).update(
+        audit_hashes=hashes, event_hash=event.hash, event_sequence=event.sequence, checkpoint=checkpoint
+    )

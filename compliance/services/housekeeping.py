@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -29,10 +29,7 @@ def run_daily_housekeeping() -> dict[str, Any]:
     )
     counts["exports_deleted"] = sum(int(destroy_export(export)) for export in expired)
 
-    unverified_cutoff = now - timedelta(days=settings.COMPLIANCE_DSAR_UNVERIFIED_RETENTION_DAYS)
-    counts["unverified_requests_deleted"], _ = DataSubjectRequest.objects.filter(
-        status=DsarStatus.UNVERIFIED, received_at__lt=unverified_cutoff
-    ).delete()
+    counts["unverified_requests_closed"] = close_unverifiable_requests(now)
 
     record_cutoff = now - timedelta(days=settings.COMPLIANCE_DSAR_RECORD_RETENTION_DAYS)
     counts["closed_requests_deleted"], _ = DataSubjectRequest.objects.filter(
@@ -79,3 +76,26 @@ def run_daily_housekeeping() -> dict[str, Any]:
         )
     record_event("compliance.housekeeping", data={k: v for k, v in counts.items() if isinstance(v, int)})
     return counts
+
+
+UNVERIFIABLE_REASON = (
+    "We could not verify that this request came from you: the code we emailed was not entered in time, "
+    "so we could not act on it. You may make a new request at any time."
+)
+
+
+def close_unverifiable_requests(now: datetime) -> int:
+    """Requests never verified are closed as unverifiable, and the requester is told so
+    (CCPA 11 CCR 7060-7062), instead of disappearing. The closed record is minimised (no contact,
+    no text) and kept for COMPLIANCE_DSAR_RECORD_RETENTION_DAYS (24 months, 11 CCR 7101)."""
+    from compliance.services.dsar import DsarError, _close
+
+    cutoff = now - timedelta(days=settings.COMPLIANCE_DSAR_UNVERIFIED_RETENTION_DAYS)
+    closed = 0
+    for request in DataSubjectRequest.objects.filter(status=DsarStatus.UNVERIFIED, received_at__lt=cutoff):
+        try:
+            _close(request, DsarStatus.DENIED, actor="system", denial_reason=UNVERIFIABLE_REASON)
+        except DsarError:
+            continue  # verified meanwhile
+        closed += 1
+    return closed

@@ -6,26 +6,19 @@ import csv
 import hashlib
 import io
 import json
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from compliance.audit import record_event
 from compliance.models import (
-    BreachIncident,
-    BreachOrganisation,
     ProcessingActivity,
+    ProcessingActivityVersion,
     SubProcessor,
-    SubprocessorChangeNotice,
-    SubprocessorObjection,
     SubprocessorRegisterVersion,
 )
-from proportrait.emails import send_email
 
 ADMIN_ROLES = ("owner", "admin")
 
@@ -53,6 +46,7 @@ def subprocessor_entries() -> list[dict[str, Any]]:
             "location": p.location,
             "transfer_safeguard": p.transfer_safeguard,
             "data_categories": p.data_categories,
+            "receives_photos": p.receives_photos,
             "since": p.since.isoformat(),
         }
         for p in SubProcessor.objects.filter(until__isnull=True).order_by("name")
@@ -64,16 +58,15 @@ def current_register_version() -> SubprocessorRegisterVersion | None:
 
 
 def publish_subprocessor_register(*, change_summary: str, actor: str) -> SubprocessorRegisterVersion:
-    """Snapshot the register as a new version and notify every organisation's admins.
+    """Snapshot the register as it now stands as a new version (public page, DPAs).
 
-    Organisations may object until the deadline (COMPLIANCE_SUBPROCESSOR_NOTICE_DAYS), as
-    GDPR Art. 28(2) and (4) and our DPA clause (d) promise.
+    Called when a scheduled change takes effect (compliance.services.subprocessors): the notice
+    and the objection period came before, so the objection deadline is the publication time.
     """
     if not change_summary.strip():
         raise ValueError("Describe the change; organisations receive this summary.")
     entries = subprocessor_entries()
     now = timezone.now()
-    organisation_model = apps.get_model("accounts", "Organisation")
     with transaction.atomic():
         latest = current_register_version()
         version = SubprocessorRegisterVersion.objects.create(
@@ -82,63 +75,16 @@ def publish_subprocessor_register(*, change_summary: str, actor: str) -> Subproc
             change_summary=change_summary.strip(),
             entries=entries,
             sha256=hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest(),
-            objection_deadline=now + timedelta(days=settings.COMPLIANCE_SUBPROCESSOR_NOTICE_DAYS),
+            objection_deadline=now,
         )
-        notified = 0
-        for organisation in organisation_model.objects.all():
-            recipients = organisation_admin_emails(organisation)
-            SubprocessorChangeNotice.objects.create(
-                register_version=version,
-                organisation=organisation,
-                recipients_count=len(recipients),
-                sent_at=now,
-            )
-            if recipients:
-                send_email(
-                    "subprocessor-change-notice",
-                    recipients,
-                    {
-                        "organisation": organisation,
-                        "version": version,
-                        "entries": entries,
-                        "register_url": settings.SITE_URL + reverse("compliance:subprocessors"),
-                        "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
-                    },
-                )
-            notified += 1
         record_event(
             "subprocessors.published",
             actor=actor,
             object_type="subprocessor_register",
             object_id=str(version.version),
-            data={"sha256": version.sha256, "organisations_notified": notified},
+            data={"sha256": version.sha256},
         )
     return version
-
-
-def record_objection(*, organisation: Any, user: Any, reason: str) -> SubprocessorObjection:
-    """An organisation objects to the current register version (Art. 28(2))."""
-    version = current_register_version()
-    if version is None:
-        raise ValueError("No register version has been published yet.")
-    if not reason.strip():
-        raise ValueError("Say what you object to.")
-    with transaction.atomic():
-        objection = SubprocessorObjection.objects.create(
-            register_version=version,
-            organisation=organisation,
-            raised_by=user,
-            reason=reason.strip(),
-            raised_at=timezone.now(),
-        )
-        record_event(
-            "subprocessors.objection",
-            actor=f"user:{user.pk}" if user else "system",
-            object_type="organisation",
-            object_id=str(organisation.pk),
-            data={"register_version": version.version},
-        )
-    return objection
 
 
 # --- Records of processing (Art. 30).
@@ -158,10 +104,76 @@ ROPA_FIELDS = [
 
 
 def ropa_rows() -> list[dict[str, str]]:
+    """The activities in force (retired ones stay in the history, not in the record)."""
     return [
-        {field: str(getattr(activity, field)) for field, _ in ROPA_FIELDS}
-        for activity in ProcessingActivity.objects.order_by("name")
+        {
+            **{field: str(getattr(activity, field)) for field, _ in ROPA_FIELDS},
+            "version": str(activity.version),
+            "updated_at": f"{activity.updated_at:%Y-%m-%d}",
+        }
+        for activity in ProcessingActivity.objects.filter(retired_at__isnull=True).order_by("name")
     ]
+
+
+def _activity_values(activity: ProcessingActivity) -> dict[str, str]:
+    return {field: str(getattr(activity, field)) for field, _ in ROPA_FIELDS}
+
+
+def save_processing_activity(
+    activity: ProcessingActivity | None, *, values: dict[str, str], actor: str, reason: str
+) -> ProcessingActivity:
+    """Create or change one Art. 30 record. The new text becomes a new version; every earlier
+    version stays in ProcessingActivityVersion, and an audit event names the fields changed."""
+    if not reason.strip():
+        raise ValueError("Say why the record of processing changes.")
+    unknown = set(values) - {field for field, _ in ROPA_FIELDS}
+    if unknown:
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    with transaction.atomic():
+        if activity is None:
+            activity = ProcessingActivity(**values)
+            changed = sorted(values)
+            activity.version = 1
+        else:
+            activity = ProcessingActivity.objects.select_for_update().get(pk=activity.pk)
+            changed = sorted(name for name, value in values.items() if str(getattr(activity, name)) != value)
+            if not changed:
+                return activity
+            for name in changed:
+                setattr(activity, name, values[name])
+            activity.version += 1
+        activity.save()
+        ProcessingActivityVersion.objects.create(
+            activity=activity,
+            version=activity.version,
+            values=_activity_values(activity),
+            changed_at=timezone.now(),
+            changed_by=actor,
+            reason=reason.strip(),
+        )
+        record_event(
+            "ropa.changed",
+            actor=actor,
+            object_type="processing_activity",
+            object_id=str(activity.pk),
+            data={"version": activity.version, "fields": changed},
+        )
+    return activity
+
+
+def retire_processing_activity(activity: ProcessingActivity, *, actor: str, reason: str) -> None:
+    """An activity we no longer carry out leaves the record; its versions stay."""
+    if not reason.strip():
+        raise ValueError("Say why the activity is retired.")
+    with transaction.atomic():
+        ProcessingActivity.objects.filter(pk=activity.pk).update(retired_at=timezone.now())
+        record_event(
+            "ropa.retired",
+            actor=actor,
+            object_type="processing_activity",
+            object_id=str(activity.pk),
+            data={"version": activity.version},
+        )
 
 
 def ropa_csv() -> str:
@@ -173,70 +185,27 @@ def ropa_csv() -> str:
     return buffer.getvalue()
 
 
-# --- Breach register.
+# --- Breach register: compliance.services.breaches (re-exported here for older callers).
+from compliance.services.breaches import (  # noqa: E402
+    breaches_needing_notice,
+    notify_breach_organisations,
+    report_breach,
+)
+from compliance.services.subprocessors import record_objection  # noqa: E402
 
-
-def report_breach(
-    *,
-    title: str,
-    description: str,
-    detected_at: datetime,
-    actor: str,
-    affected: dict[Any, int] | None = None,
-    affected_subjects_count: int = 0,
-) -> BreachIncident:
-    """Open an incident; the 72-hour clock starts at `detected_at` (Art. 33(1))."""
-    with transaction.atomic():
-        incident = BreachIncident.objects.create(
-            title=title,
-            description=description,
-            detected_at=detected_at,
-            affected_subjects_count=affected_subjects_count,
-        )
-        for organisation, count in (affected or {}).items():
-            BreachOrganisation.objects.create(
-                incident=incident, organisation=organisation, affected_subjects_count=count
-            )
-        record_event(
-            "breach.reported",
-            actor=actor,
-            object_type="breach",
-            object_id=str(incident.pk),
-            data={"organisations": len(affected or {}), "subjects": affected_subjects_count},
-        )
-    return incident
-
-
-def notify_breach_organisations(incident: BreachIncident, *, actor: str) -> int:
-    """Tell every affected organisation not yet told (processor to controller, Art. 33(2))."""
-    notified = 0
-    with transaction.atomic():
-        for row in incident.affected.select_related("organisation").filter(notified_at__isnull=True):
-            recipients = organisation_admin_emails(row.organisation)
-            send_email(
-                "breach-notification",
-                recipients or [settings.PROPORTRAIT_PRIVACY_EMAIL],
-                {
-                    "incident": incident,
-                    "organisation": row.organisation,
-                    "affected_subjects_count": row.affected_subjects_count,
-                    "privacy_email": settings.PROPORTRAIT_PRIVACY_EMAIL,
-                },
-            )
-            row.notified_at = timezone.now()
-            row.save(update_fields=["notified_at"])
-            notified += 1
-        record_event(
-            "breach.organisations_notified",
-            actor=actor,
-            object_type="breach",
-            object_id=str(incident.pk),
-            data={"organisations": notified},
-        )
-    return notified
-
-
-def breaches_needing_notice(now: datetime | None = None) -> list[BreachIncident]:
-    """Incidents whose authority notice is still missing, soonest deadline first."""
-    incidents = BreachIncident.objects.filter(authority_notified_at__isnull=True).order_by("detected_at")
-    return list(incidents)
+__all__ = [
+    "ADMIN_ROLES",
+    "ROPA_FIELDS",
+    "breaches_needing_notice",
+    "current_register_version",
+    "notify_breach_organisations",
+    "organisation_admin_emails",
+    "publish_subprocessor_register",
+    "record_objection",
+    "report_breach",
+    "retire_processing_activity",
+    "ropa_csv",
+    "ropa_rows",
+    "save_processing_activity",
+    "subprocessor_entries",
+]

@@ -171,8 +171,9 @@ def retention_schedule(organisation: Any = None) -> dict[str, Any]:
             "Data rights requests never verified",
             unverified_days,
             "day",
-            f"Deleted {_plural(unverified_days, 'day')} after they are received.",
-            "Database rows deleted.",
+            f"Closed as unverifiable {_plural(unverified_days, 'day')} after they are received; the "
+            "requester is told.",
+            "Contact and text removed; the minimal record (type, dates, outcome) follows closed requests.",
             "compliance: daily housekeeping",
         ),
         _entry(

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from compliance.audit import prune_events, record_event, verify_chain
 from compliance.models import AuditEvent
+from compliance.tests import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -32,18 +33,18 @@ def test_it_links_each_event_to_the_previous_hash() -> None:
 def test_it_catches_a_tampered_row_and_names_the_first_broken_link() -> None:
     _, second, _ = _three_events()
     # An attacker with database access edits an event below the ORM's append-only guard.
-    AuditEvent.objects.filter(pk=second.pk).update(data={"portraits": 0})
+    tamper.set_event_data(second.sequence, {"portraits": 0})
 
     report = verify_chain()
 
     assert not report.ok
     assert report.first_broken_sequence == second.sequence
-    assert "hash" in report.reason
+    assert "edited" in report.reason
 
 
 def test_it_catches_a_deleted_row() -> None:
     _, second, third = _three_events()
-    AuditEvent.objects.filter(pk=second.pk).delete()
+    tamper.delete_events("sequence = %s", [second.sequence])
 
     report = verify_chain()
 
@@ -53,7 +54,7 @@ def test_it_catches_a_deleted_row() -> None:
 
 def test_it_catches_removal_of_the_newest_events() -> None:
     _, _, third = _three_events()
-    AuditEvent.objects.filter(pk=third.pk).delete()
+    tamper.delete_events("sequence = %s", [third.sequence])
 
     report = verify_chain()
 
@@ -89,12 +90,14 @@ def test_it_refuses_personal_or_image_data(data: dict) -> None:
 def test_the_command_reports_an_intact_chain(capsys: pytest.CaptureFixture[str]) -> None:
     _three_events()
     call_command("verify_audit_chain")
-    assert "intact: 3 events" in capsys.readouterr().out
+    assert "intact: 3 events verified" in capsys.readouterr().out
 
 
 def test_the_command_fails_at_the_first_broken_link() -> None:
     first, _, _ = _three_events()
-    AuditEvent.objects.filter(pk=first.pk).update(actor="someone-else")
+    tamper.run_as_table_owner(
+        "UPDATE compliance_auditevent SET actor = 'someone-else' WHERE sequence = %s", [first.sequence]
+    )
     with pytest.raises(CommandError, match=f"event #{first.sequence}"):
         call_command("verify_audit_chain")
 
@@ -105,9 +108,11 @@ def test_the_admin_action_verifies_the_chain(staff_client) -> None:
     url = reverse("admin:compliance_auditevent_changelist")
 
     response = client.post(url, {"action": "verify", "_selected_action": [second.pk]}, follow=True)
-    assert "Audit chain intact: 3 events verified." in response.content.decode()
+    assert "Audit chain intact: 3 events verified, 0 signed checkpoints matched." in response.content.decode()
 
-    AuditEvent.objects.filter(pk=second.pk).update(object_id="forged")
+    tamper.run_as_table_owner(
+        "UPDATE compliance_auditevent SET object_id = 'forged' WHERE sequence = %s", [second.sequence]
+    )
     response = client.post(url, {"action": "verify", "_selected_action": [second.pk]}, follow=True)
     assert f"Audit chain BROKEN at event #{second.sequence}" in response.content.decode()
 

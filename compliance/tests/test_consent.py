@@ -71,13 +71,17 @@ def test_a_published_document_cannot_be_edited_or_deleted() -> None:
         notice.delete()
 
 
-def test_a_new_version_leaves_the_old_one_and_its_records_untouched() -> None:
+def test_a_new_version_leaves_the_old_one_and_its_records_untouched(settings: Any) -> None:
     record = give_consent(job_id=uuid.uuid4())
     old = services.current_document(ConsentKind.BIOMETRIC)
 
-    new = services.publish_document(
-        ConsentKind.BIOMETRIC, title="v2", text=old.text + " More.", actor="staff:1"
-    )
+    # The biometric notice is rendered from settings: a changed term is its next version.
+    settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS = 12
+    new = services.current_document(ConsentKind.BIOMETRIC)
+    with pytest.raises(ValueError, match="rendered from the live settings"):
+        services.publish_document(
+            ConsentKind.BIOMETRIC, title="v2", text=old.text + " More.", actor="staff:1"
+        )
 
     assert new.version == old.version + 1
     assert services.current_document(ConsentKind.BIOMETRIC) == new
