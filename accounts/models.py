@@ -34,7 +34,7 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     # The one form every lookup by address compares exactly (proportrait.addresses): never a
     # database case-insensitive match, whose folding differs between stacks.
-    # null, not "": a unique column must allow several rows without a key (see 0004_email_key).
+    # null, not "": a unique column must allow several rows without a key (see 0005_email_key).
     email_key = models.CharField(max_length=400, unique=True, null=True, editable=False)  # noqa: DJ001
     email_verified_at = models.DateTimeField(null=True, blank=True)
 

@@ -18,7 +18,7 @@ from compliance.models import AuditChainHead, AuditEvent, DeletionCertificate
 from compliance.tests.tamper import TRIGGER
 
 pytestmark = pytest.mark.django_db
-migration = importlib.import_module("compliance.migrations.0007_audit_evidence_versioned_registers")
+migration = importlib.import_module("compliance.migrations.0009_audit_evidence_versioned_registers")
 
 
 def _legacy_hash(previous: str, *, occurred_at: datetime, action: str, data: dict[str, Any]) -> str:
