@@ -13,6 +13,8 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from compliance.models import ConsentKind
+from compliance.services import current_document
 from portraits import services
 from portraits.models import JobStatus, PortraitJob
 from tests import photos
@@ -26,10 +28,17 @@ def test_it_destroys_an_original_one_sweep_period_before_the_limit(
 ) -> None:
     settings.PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES = 3
     settings.PROPORTRAIT_SWEEP_SECONDS = 30
+    # The notice states the dead-man limit, so changing it publishes a new version to consent to.
+    notice = current_document(ConsentKind.BIOMETRIC)
+    assert "3 minutes" in notice.text
     with django_capture_on_commit_callbacks(execute=False):
         response = api_client.post(
             "/api/v1/jobs/",
-            {**consent_fields, "photo": SimpleUploadedFile("a.jpg", photos.face_jpeg())},
+            {
+                **consent_fields,
+                "consent_version": notice.version,
+                "photo": SimpleUploadedFile("a.jpg", photos.face_jpeg()),
+            },
             format="multipart",
         )
     job = PortraitJob.objects.get(id=response.json()["id"])

@@ -35,16 +35,36 @@ class ConsentError(Exception):
     """The consent act is missing or does not match the current document."""
 
 
+# (dead-man minutes, anonymous hours) -> (version, sha256) of the biometric notice this process last
+# found to state exactly those terms. Uploads then read the notice once, without rendering it
+# again; a new version (a register change publishes one) or changed settings check it afresh.
+_verified_biometric: dict[tuple[int, int], tuple[int, str]] = {}
+
+
+def _live_terms() -> tuple[int, int]:
+    return (
+        int(settings.PROPORTRAIT_ORIGINAL_DEADMAN_MINUTES),
+        int(settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS),
+    )
+
+
 def current_document(kind: ConsentKind | str) -> ConsentDocument:
     """The newest published version of a kind. For the biometric notice, first make sure that
     version states the live terms (compliance.services.notices)."""
-    if kind == ConsentKind.BIOMETRIC and ConsentDocument.objects.filter(kind=kind).exists():
-        from compliance.services.notices import sync_biometric_notice
-
-        sync_biometric_notice()
     document = ConsentDocument.objects.filter(kind=kind).order_by("-version").first()
     if document is None:
         raise ConsentDocument.DoesNotExist(f"No {kind} consent document has been published.")
+    if kind != ConsentKind.BIOMETRIC:
+        return document
+    terms = _live_terms()
+    if _verified_biometric.get(terms) == (document.version, document.sha256):
+        return document
+    from compliance.services.notices import sync_biometric_notice
+
+    sync_biometric_notice()
+    document = ConsentDocument.objects.filter(kind=kind).order_by("-version").first()
+    assert document is not None
+    _verified_biometric[terms] = (document.version, document.sha256)
     return document
 
 
