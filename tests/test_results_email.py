@@ -140,3 +140,16 @@ def test_it_refuses_while_the_portraits_are_not_ready(
     assert response.status_code == 400
     assert "not ready yet" in response.content.decode()
     assert not ResultsEmail.objects.exists() and not mail.outbox
+
+
+def test_an_earlier_link_stops_when_the_address_is_replaced(
+    client: Client, done_job: PortraitJob, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    # The link works only while we hold the address it went to.
+    ask_for_link(client, done_job, "typo@example.com", django_capture_on_commit_callbacks)
+    ask_for_link(client, done_job, "jane@example.com", django_capture_on_commit_callbacks)
+    first, second = (re.search(r"(http\S+/results/\S+/)", str(m.body)) for m in mail.outbox)
+    assert first is not None and second is not None
+
+    assert Client().get(first.group(1).removeprefix(settings.SITE_URL)).status_code == 410
+    assert Client().get(second.group(1).removeprefix(settings.SITE_URL)).status_code == 302
