@@ -110,6 +110,7 @@ def send_results_link(job: PortraitJob, address: str) -> ResultsEmail:
                 "link": results_link(job, address),
                 "expires_at": job.expires_at,
                 "count": job.portraits.count(),
+                "rights_url": settings.SITE_URL + reverse("compliance:dsar"),
             },
         )
     return entry
