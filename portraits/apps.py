@@ -12,7 +12,7 @@ class PortraitsConfig(AppConfig):
         from portraits.keystore import check_keystore_is_volatile
         from portraits.payments.subject_data import erase_subject_purchases, export_subject_purchases
         from portraits.payments.webhooks import register_purchase_handlers
-        from portraits.services import erase_subject_portraits, export_subject_portraits
+        from portraits.subject_data import erase_subject_portraits, export_subject_portraits
 
         register_eraser("portraits", erase_subject_portraits)
         register_exporter("portraits", export_subject_portraits)

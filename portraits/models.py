@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+
+from proportrait.addresses import normalise_email
 
 
 class DataKeyPurpose(models.TextChoices):
@@ -207,14 +210,26 @@ class ResultsEmail(models.Model):
     """An address a job holder asked us to send their results link to.
 
     Kept only while the results exist: erase_job (delete now, withdrawal, retention purge, data
-    rights erasure) deletes it together with the portraits.
+    rights erasure) deletes it together with the portraits. A data-rights erasure by this address
+    deletes the row alone (portraits.notify.forget_results_emails_to), which also stops the
+    e-mailed link from opening the results.
     """
 
     job = models.OneToOneField(PortraitJob, on_delete=models.CASCADE, related_name="results_email")
     address = models.EmailField(max_length=254)
+    # The address's normalised key (proportrait.addresses.normalise_email): what a data-rights
+    # request by address compares, exactly, never a database case-insensitive match.
+    address_key = models.CharField(max_length=400, blank=True, db_index=True, editable=False)
     requested_at = models.DateTimeField(auto_now_add=True)
     last_sent_at = models.DateTimeField(null=True, blank=True)
     sends = models.PositiveSmallIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"results e-mail for job {self.job_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.address_key = normalise_email(self.address)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "address" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "address_key"}
+        super().save(*args, **kwargs)

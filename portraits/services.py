@@ -24,8 +24,6 @@ from compliance.audit import record_event
 from compliance.models import ConsentSubjectType
 from compliance.services import (
     ConsentAct,
-    ErasureReport,
-    Subject,
     check_biometric_consent,
     record_biometric_consent,
 )
@@ -623,6 +621,7 @@ class ErasureReceipt:
     objects_deleted: int
     keys_shredded: list[str] = field(default_factory=list)
     audit_hash: str = ""
+    results_emails_deleted: int = 0
 
 
 def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
@@ -655,7 +654,8 @@ def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
     from portraits.payments.services import unlink_job_purchases
 
     unlinked = unlink_job_purchases(job)
-    notify.forget_results_email(job)  # the optional results e-mail address lives as long as the results
+    # The optional results e-mail address lives as long as the results.
+    results_emails = notify.forget_results_email(job)
     event = record_event(
         "job.erased",
         actor=actor,
@@ -668,6 +668,7 @@ def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
             "objects_deleted": objects,
             "keys_shredded": shredded,
             "purchases_unlinked": unlinked,
+            "results_emails_deleted": results_emails,
         },
     )
     return ErasureReceipt(
@@ -677,6 +678,7 @@ def erase_job(job: PortraitJob, *, reason: str, actor: str) -> ErasureReceipt:
         objects_deleted=objects,
         keys_shredded=shredded,
         audit_hash=event.hash,
+        results_emails_deleted=results_emails,
     )
 
 
@@ -703,73 +705,3 @@ def purge_expired_results(now: Any = None) -> int:
         erase_job(job, reason="retention_expired", actor="system:purge")
         count += 1
     return count
-
-
-def erase_subject_portraits(subject: Subject) -> ErasureReport:
-    """The portraits app's eraser for the compliance cascade (DSAR, withdrawal, account deletion)."""
-    erased = portraits = objects = 0
-    for job in _subject_jobs(subject):
-        receipt = erase_job(job, reason="subject_erasure", actor="system:compliance")
-        erased += 1
-        portraits += receipt.portraits_deleted
-        objects += receipt.objects_deleted
-    # Detach the job rows from the person: they keep only ids and statuses.
-    if subject.user_id is not None:
-        PortraitJob.objects.filter(owner_id=subject.user_id).update(owner=None)
-    days = settings.PROPORTRAIT_ERASED_JOB_RECORD_DAYS
-    return ErasureReport(
-        app="portraits",
-        categories={"portrait_jobs": erased, "portraits": portraits, "storage_objects": objects},
-        systems=("database", "object_storage", "data_keys", "task_queue"),
-        notes="Queued generation tasks find the job erased and do nothing; data keys are crypto-shredded.",
-        remains=(
-            f"{erased} emptied job record(s): the job id, status 'deleted', dates and a hash of the job "
-            f"token, so that a link or queued task finds the job deleted; deleted after {days} days. "
-            "The photo, portraits, their keys, the seed and the style are gone."
-            if erased
-            else ""
-        ),
-    )
-
-
-def _subject_jobs(subject: Subject) -> Any:
-    jobs = PortraitJob.objects.none()
-    if subject.job_ids:
-        jobs = jobs | PortraitJob.objects.filter(id__in=list(subject.job_ids))
-    if subject.user_id is not None:
-        jobs = jobs | PortraitJob.objects.filter(owner_id=subject.user_id)
-    return jobs.distinct().select_related("results_key").prefetch_related("portraits")
-
-
-def export_subject_portraits(subject: Subject) -> Any:
-    """The portraits app's part of an access or portability export: job facts and the portraits.
-
-    The original photo is never exported: it no longer exists once a job has ended.
-    """
-    from compliance.services import ExportPart
-
-    jobs_data: list[dict[str, Any]] = []
-    files: dict[str, bytes] = {}
-    for job in _subject_jobs(subject):
-        entry: dict[str, Any] = {
-            "id": str(job.id),
-            "status": job.status,
-            "style": job.style_slug,
-            "created_at": job.created_at.isoformat(),
-            "expires_at": job.expires_at.isoformat(),
-            "original_deleted_at": job.original_deleted_at.isoformat() if job.original_deleted_at else None,
-            "portraits": [],
-        }
-        if job.status == JobStatus.DONE:
-            for portrait in job.portraits.all():
-                extension = "jpg" if portrait.full_format == "jpeg" else portrait.full_format
-                path = f"portraits/{job.id}/portrait-{portrait.variant + 1}.{extension}"
-                try:
-                    files[path] = read_portrait_bytes(portrait, "full")
-                except crypto.KeyDestroyed:
-                    continue
-                entry["portraits"].append(
-                    {"id": str(portrait.id), "file": path, "width": portrait.width, "height": portrait.height}
-                )
-        jobs_data.append(entry)
-    return ExportPart(json_data={"portrait_jobs": jobs_data}, files=files)

@@ -59,6 +59,10 @@ def test_it_mails_a_link_that_opens_the_results_in_another_browser(
     assert link is not None and link.group(1) in str(html_part)
     assert link.group(1).startswith(settings.SITE_URL)
     assert done_job.expires_at.strftime("%-d %B %Y") in str(message.body)
+    # It says how to have the address erased sooner, and what that does.
+    rights_url = f"{settings.SITE_URL}/privacy/requests/"
+    assert rights_url in str(message.body) and rights_url in str(html_part)
+    assert "this link stops working" in str(message.body)
     stored = ResultsEmail.objects.get(job=done_job)
     assert stored.address == "jane@example.com" and stored.sends == 1
     # The page now says where it went; the audit log never holds the address.
@@ -140,3 +144,30 @@ def test_it_refuses_while_the_portraits_are_not_ready(
     assert response.status_code == 400
     assert "not ready yet" in response.content.decode()
     assert not ResultsEmail.objects.exists() and not mail.outbox
+
+
+def test_an_earlier_link_stops_when_the_address_is_replaced(
+    client: Client, done_job: PortraitJob, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    # The link works only while we hold the address it went to.
+    ask_for_link(client, done_job, "typo@example.com", django_capture_on_commit_callbacks)
+    ask_for_link(client, done_job, "jane@example.com", django_capture_on_commit_callbacks)
+    first, second = (re.search(r"(http\S+/results/\S+/)", str(m.body)) for m in mail.outbox)
+    assert first is not None and second is not None
+
+    assert Client().get(first.group(1).removeprefix(settings.SITE_URL)).status_code == 410
+    assert Client().get(second.group(1).removeprefix(settings.SITE_URL)).status_code == 302
+
+
+def test_a_link_that_names_no_address_opens_nothing(
+    client: Client, done_job: PortraitJob, django_capture_on_commit_callbacks: Any
+) -> None:
+    # The form of link sent before links named their address: no erasure could end it.
+    from django.core import signing
+
+    from portraits import notify
+
+    ask_for_link(client, done_job, "jane@example.com", django_capture_on_commit_callbacks)
+    legacy = signing.dumps({"job": str(done_job.id)}, salt=notify.LINK_SALT, compress=False)
+
+    assert Client().get(f"/results/{legacy}/").status_code == 410

@@ -644,6 +644,15 @@ def _completion_links(request: DataSubjectRequest) -> dict[str, Any]:
         certificate = DeletionCertificate.objects.get(pk=request.certificate_id)
         links["nothing_found"] = certificate.found_nothing
         links.update(notice_summary(certificate))
+        # The mail states the same counts as the certificate, and what stays.
+        erased = (certificate.scope or {}).get("erased", {})
+        links["erased_counts"] = [
+            (category, int(count))
+            for categories in erased.values()
+            for category, count in categories.items()
+            if count
+        ]
+        links["remains"] = certificate.remains
     return links
 
 

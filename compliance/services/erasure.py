@@ -121,7 +121,7 @@ ERASURE_METHOD = (
 )
 WHAT_REMAINS = (
     "A minimal audit record: event ids, times, opaque references and SHA-256 hashes that prove the "
-    "erasure happened. It holds no name, email, photo or portrait. This certificate itself holds "
+    "erasure happened. It holds no name, email, photo or portrait. The deletion certificate itself holds "
     "categories and counts only."
 )
 BACKUPS = (

@@ -114,6 +114,7 @@ def art15_context(subject: Subject) -> dict[str, Any]:
             "Portraits generated from your photo (the photo itself is destroyed within minutes).",
             "Consent records: document version and hash, typed name, truncated IP address, browser.",
             "Data rights requests you made.",
+            "The address you asked us to e-mail your results link to, kept until those results expire.",
             "Purchases: amount, dates, Stripe payment reference, a keyed hash of the checkout e-mail.",
         ],
         "recipients": list(SubProcessor.objects.filter(until__isnull=True)),
@@ -133,13 +134,19 @@ def art15_context(subject: Subject) -> dict[str, Any]:
     }
 
 
-#: Keys that describe an export part rather than hold anyone's data.
-_METADATA_KEYS = frozenset({"schema", "generated_at"})
+#: Keys that describe an export part rather than hold anyone's data (and any key ending in
+#: "_note": an explanation written for the reader). Without this, the purchases part's fixed
+#: explanation made every access request look as if it had found data.
+_METADATA_KEYS = frozenset({"schema", "generated_at", "payment_processor"})
+
+
+def _is_metadata(key: str) -> bool:
+    return key in _METADATA_KEYS or key.endswith("_note")
 
 
 def _has_content(value: Any) -> bool:
     if isinstance(value, dict):
-        return any(_has_content(item) for key, item in value.items() if key not in _METADATA_KEYS)
+        return any(_has_content(item) for key, item in value.items() if not _is_metadata(str(key)))
     if isinstance(value, (list, tuple)):
         return any(_has_content(item) for item in value)
     return value not in (None, "", 0, False)

@@ -18,6 +18,7 @@ SPECIAL = {
     "subprocessors": "Sub-processors",
     "dpa_signatures": "DPA signatures",
     "two_factor_devices": "Two-factor devices",
+    "results_email_addresses": "Results e-mail addresses (and the links sent to them)",
     # Reasons an erasure happened.
     "dsar_erasure": "Erasure request (data rights)",
     "subject_erasure": "Erasure request (data rights)",

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
 
 
 def finished_job(style: str = "corporate-grey") -> Any:
@@ -44,11 +45,18 @@ def finished_job(style: str = "corporate-grey") -> Any:
     return created.job
 
 
-def open_job_path(job: Any) -> str:
-    """The path of the e-mailed results link: opening it lets the browser see the job."""
-    from portraits import notify
+def open_job_path(job: Any, address: str = "holder@example.com") -> str:
+    """The path of the e-mailed results link: opening it lets the browser see the job.
 
-    return urlsplit(notify.results_link(job)).path
+    The link works only while we hold the address it went to, so the address is stored first.
+    """
+    from portraits import notify
+    from portraits.models import ResultsEmail
+
+    ResultsEmail.objects.update_or_create(
+        job=job, defaults={"address": address, "sends": 1, "last_sent_at": timezone.now()}
+    )
+    return urlsplit(notify.results_link(job, address)).path
 
 
 def session_cookie_for(user: Any, base_url: str, *, second_factor: bool = False) -> dict[str, Any]:
