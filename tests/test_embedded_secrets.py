@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ def _load() -> Any:
     )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    # Registered first: the script's dataclasses look their module up in sys.modules.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
