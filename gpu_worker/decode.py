@@ -270,9 +270,17 @@ def _without_main_module() -> Iterator[None]:
     with _main_swap:
         saved = sys.modules["__main__"]
         sys.modules["__main__"] = types.ModuleType("__main__")
+        # A Celery prefork pool runs tasks in daemonic processes, and multiprocessing refuses to
+        # start a child from one ("daemonic processes are not allowed to have children"): that
+        # rule exists so a daemon's children are not orphaned when it exits. The decode child is
+        # bounded by its own CPU limit and is killed past the wall-clock budget, so it may start.
+        config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+        was_daemon = config.get("daemon", False)
+        config["daemon"] = False
         try:
             yield
         finally:
+            config["daemon"] = was_daemon
             sys.modules["__main__"] = saved
 
 

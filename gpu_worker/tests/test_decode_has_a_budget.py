@@ -59,3 +59,16 @@ def test_the_budgeted_decode_gives_the_same_pixels(limits: InputLimits) -> None:
     for data in (corpus.jpeg(), corpus.rgba_png(), corpus.heic(), corpus.webp()):
         structure = check_structure(data, limits)
         assert np.array_equal(decode_photo(data, limits), decode_checked(data, structure, limits))
+
+
+def test_it_decodes_inside_a_daemonic_pool_process(limits: InputLimits) -> None:
+    """Celery's prefork pool runs tasks in daemonic processes; the decode child must start there."""
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+    config["daemon"] = True
+    try:
+        data = corpus.jpeg()
+        pixels = decode_with_budget(data, check_structure(data, limits), limits)
+        assert multiprocessing.current_process()._config["daemon"] is True  # type: ignore[attr-defined]
+    finally:
+        config.pop("daemon", None)
+    assert pixels.ndim == 3 and pixels.shape[2] == 3
