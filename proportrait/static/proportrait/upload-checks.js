@@ -70,7 +70,9 @@
     var file = photo.files && photo.files[0];
     var note = document.getElementById("photo-kept");
     if (!file) { note.classList.add("hidden"); return; }
-    document.getElementById("photo-kept-name").textContent = file.name;
+    // After the in-browser crop the field holds "photo.jpg": name the photo the person chose.
+    var crop = document.getElementById("crop-panel");
+    document.getElementById("photo-kept-name").textContent = (crop && crop.dataset.chosenName) || file.name;
     note.classList.remove("hidden");
   }
 

@@ -106,6 +106,9 @@ function setUp(input, panel) {
   }
 
   async function prepare(file) {
+    // The name the person chose stays on this page (the "still chosen" note after a refusal
+    // names it); the file that is sent is called photo.jpg.
+    panel.dataset.chosenName = file.name;
     setBusy(true);
     panel.hidden = false;
     manual.hidden = true;
