@@ -20,6 +20,8 @@ import contextlib
 import io
 import logging
 import multiprocessing
+import multiprocessing.forkserver
+import os
 import resource
 import signal
 import struct
@@ -206,6 +208,18 @@ _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(["gpu_worker.decode"])
 
 
+def _forget_inherited_forkserver() -> None:
+    # A forked process (a Celery prefork pool child) starts its own decode server: the one it
+    # inherited belongs to its parent and cannot be waited on or reused from here.
+    server = multiprocessing.forkserver._forkserver  # type: ignore[attr-defined]
+    server._forkserver_address = None
+    server._forkserver_alive_fd = None
+    server._forkserver_pid = None
+
+
+os.register_at_fork(after_in_child=_forget_inherited_forkserver)
+
+
 def decode_with_budget(
     data: bytes, structure: Structure, limits: InputLimits, max_long_side: int = WORKING_LONG_SIDE
 ) -> np.ndarray:
@@ -216,14 +230,15 @@ def decode_with_budget(
     a long-lived process.
     """
     receiver, sender = _context.Pipe(duplex=False)
-    child = _context.Process(
-        target=_decode_child,
-        args=(sender, data, structure, limits, max_long_side),
-        name="proportrait-decode",
-        daemon=True,
-    )
     try:
         with _without_main_module():
+            # Made inside: a Process copies the current process's config (authkey) when made.
+            child = _context.Process(
+                target=_decode_child,
+                args=(sender, data, structure, limits, max_long_side),
+                name="proportrait-decode",
+                daemon=True,
+            )
             child.start()
     except OSError as error:
         raise GenerationError(ErrorCode.GENERATION_FAILED, "the decoder could not start") from error
@@ -274,13 +289,18 @@ def _without_main_module() -> Iterator[None]:
         # start a child from one ("daemonic processes are not allowed to have children"): that
         # rule exists so a daemon's children are not orphaned when it exits. The decode child is
         # bounded by its own CPU limit and is killed past the wall-clock budget, so it may start.
+        # Celery's pool (billiard) also swaps in its own authkey type, which refuses to be
+        # pickled into the forkserver's start-up data; the same key as the standard type is.
         config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
-        was_daemon = config.get("daemon", False)
+        saved_config = {key: config[key] for key in ("daemon", "authkey") if key in config}
         config["daemon"] = False
+        if "authkey" in config:
+            config["authkey"] = multiprocessing.process.AuthenticationString(bytes(config["authkey"]))
         try:
             yield
         finally:
-            config["daemon"] = was_daemon
+            config.pop("daemon", None)
+            config.update(saved_config)
             sys.modules["__main__"] = saved
 
 
