@@ -211,7 +211,7 @@ _context.set_forkserver_preload(["gpu_worker.decode"])
 def _forget_inherited_forkserver() -> None:
     # A forked process (a Celery prefork pool child) starts its own decode server: the one it
     # inherited belongs to its parent and cannot be waited on or reused from here.
-    server = multiprocessing.forkserver._forkserver  # type: ignore[attr-defined]
+    server: Any = multiprocessing.forkserver._forkserver  # type: ignore[attr-defined]
     server._forkserver_address = None
     server._forkserver_alive_fd = None
     server._forkserver_pid = None
@@ -295,7 +295,9 @@ def _without_main_module() -> Iterator[None]:
         saved_config = {key: config[key] for key in ("daemon", "authkey") if key in config}
         config["daemon"] = False
         if "authkey" in config:
-            config["authkey"] = multiprocessing.process.AuthenticationString(bytes(config["authkey"]))
+            config["authkey"] = multiprocessing.process.AuthenticationString(  # type: ignore[attr-defined]
+                bytes(config["authkey"])
+            )
         try:
             yield
         finally:
