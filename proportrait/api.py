@@ -27,6 +27,15 @@ ERROR_CODES: dict[str, str] = {
     "no_face": "No face was found (a failed job, or at upload).",
     "multiple_faces": "More than one face was found.",
     "face_too_small": "The face is too small in the photo.",
+    "photo_too_small": "The photo has too few pixels for a sharp portrait (at upload from its header, or "
+    "as a failed job once the face is found); upload a larger or less cropped photo.",
+    "original_unavailable": "The photo's key was lost from the volatile key store before it could be "
+    "processed (a failed job); the photo is destroyed; please upload it again.",
+    "generation_failed": "Generating the portraits failed, or took longer than the limit (a failed job); "
+    "the photo is destroyed; please try again.",
+    "service_unavailable": "A dependency (database, storage, key store) is briefly down; nothing was "
+    "kept. Retry after the Retry-After header's seconds (503).",
+    "insufficient_storage": "The server's local storage is nearly full; nothing was kept. Retry later (503).",
     "rate_limited": "Too many requests from this client; wait and retry.",
     "not_found": "No such resource, or it is not visible to you; also any unknown URL under /api/.",
     "not_authenticated": "Authentication is required or failed.",
