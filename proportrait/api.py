@@ -33,6 +33,8 @@ ERROR_CODES: dict[str, str] = {
     "processed (a failed job); the photo is destroyed; please upload it again.",
     "generation_failed": "Generating the portraits failed, or took longer than the limit (a failed job); "
     "the photo is destroyed; please try again.",
+    "out_of_memory": "The generator ran out of memory on this photo (a failed job); the photo is destroyed; "
+    "please try again or upload a smaller photo.",
     "service_unavailable": "A dependency (database, storage, key store) is briefly down; nothing was "
     "kept. Retry after the Retry-After header's seconds (503).",
     "insufficient_storage": "The server's local storage is nearly full; nothing was kept. Retry later (503).",
