@@ -14,7 +14,6 @@ Why it can't be rewritten unnoticed:
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -22,15 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
 from compliance.models import AuditChainHead, AuditEvent
+from proportrait.keyring import parse_keys
 
 GENESIS_HASH = "0" * 64
 #: The PostgreSQL setting that the append-only trigger lets through (transaction-local).
@@ -38,31 +36,6 @@ BYPASS_SETTING = "proportrait.audit_maintenance"
 
 
 # --- Keys.
-
-
-@lru_cache(maxsize=8)
-def parse_keys(raw: str, name: str) -> tuple[str, dict[str, bytes]]:
-    """Parse "id:base64(32 bytes)[,id2:...]" into (current id, {id: key})."""
-    keys: dict[str, bytes] = {}
-    current = ""
-    for item in raw.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        key_id, sep, encoded = item.partition(":")
-        if not sep or not key_id:
-            raise ImproperlyConfigured(f"{name} entries must look like 'id:base64key'.")
-        try:
-            key = base64.b64decode(encoded, validate=True)
-        except ValueError:
-            raise ImproperlyConfigured(f"{name}: key {key_id!r} is not valid base64.") from None
-        if len(key) != 32:
-            raise ImproperlyConfigured(f"{name}: key {key_id!r} must be 32 bytes.")
-        keys[key_id] = key
-        current = current or key_id
-    if not keys:
-        raise ImproperlyConfigured(f"{name} holds no key.")
-    return current, keys
 
 
 def hmac_keys() -> tuple[str, dict[str, bytes]]:

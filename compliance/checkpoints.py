@@ -29,9 +29,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from compliance import storage
-from compliance.audit import parse_keys
 from compliance.models import AuditChainHead, AuditCheckpoint, CheckpointReason
 from proportrait.emails import send_email
+from proportrait.keyring import parse_keys
 
 PAYLOAD_TYPE = "proportrait-audit-checkpoint"
 

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import time
-from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
@@ -26,6 +25,7 @@ from django.utils import timezone
 
 from portraits import keystore
 from portraits.models import DataKey, DataKeyPurpose
+from proportrait.keyring import parse_keys
 
 logger = logging.getLogger(__name__)
 
@@ -43,33 +43,9 @@ class KeyLost(KeyDestroyed):
     """A volatile key is no longer in the key store (time-to-live passed, or the store restarted)."""
 
 
-@lru_cache(maxsize=4)
-def _parse_master_keys(raw: str) -> tuple[str, dict[str, bytes]]:
-    keys: dict[str, bytes] = {}
-    current = ""
-    for item in raw.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        key_id, sep, encoded = item.partition(":")
-        if not sep:
-            raise ImproperlyConfigured("PROPORTRAIT_MASTER_KEYS entries must look like 'id:base64key'.")
-        try:
-            key = base64.b64decode(encoded, validate=True)
-        except ValueError:
-            raise ImproperlyConfigured(f"Master key {key_id!r} is not valid base64.") from None
-        if len(key) != 32:
-            raise ImproperlyConfigured(f"Master key {key_id!r} must be 32 bytes (AES-256), got {len(key)}.")
-        keys[key_id] = key
-        current = current or key_id
-    if not keys:
-        raise ImproperlyConfigured("PROPORTRAIT_MASTER_KEYS holds no key.")
-    return current, keys
-
-
 def master_keys() -> tuple[str, dict[str, bytes]]:
     """(current key id, all keys by id)."""
-    return _parse_master_keys(settings.PROPORTRAIT_MASTER_KEYS)
+    return parse_keys(settings.PROPORTRAIT_MASTER_KEYS, "PROPORTRAIT_MASTER_KEYS")
 
 
 def generate_master_key() -> str:
