@@ -29,3 +29,23 @@ def consent_fields(db: Any) -> dict[str, Any]:
         "signature": "Jane Q. Example",
         "style": "corporate-grey",
     }
+
+
+@pytest.fixture
+def done_job(
+    client: Any,
+    selfie: bytes,
+    consent_fields: Any,
+    eager_celery: None,
+    django_capture_on_commit_callbacks: Any,
+) -> Any:
+    """A job uploaded through the web page by `client` (its session holds the job), finished."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portraits.models import PortraitJob
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/try/", {**consent_fields, "photo": SimpleUploadedFile(photos.UPLOAD_FILENAME, selfie)})
+    job = PortraitJob.objects.get()
+    assert job.status == "done"
+    return job

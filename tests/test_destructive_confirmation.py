@@ -14,19 +14,6 @@ from tests import photos
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def done_job(
-    client: Client,
-    selfie: bytes,
-    consent_fields: Any,
-    eager_celery: None,
-    django_capture_on_commit_callbacks: Any,
-) -> PortraitJob:
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post("/try/", {**consent_fields, "photo": SimpleUploadedFile(photos.UPLOAD_FILENAME, selfie)})
-    return PortraitJob.objects.get(status="done")
-
-
 @pytest.mark.parametrize(
     ("action", "button"), [("delete", "Yes, delete now"), ("withdraw", "Yes, withdraw my consent")]
 )

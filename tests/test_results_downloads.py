@@ -9,31 +9,14 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
 from portraits import services
 from portraits.models import PortraitJob
-from tests import photos
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def done_job(
-    client: Client,
-    selfie: bytes,
-    consent_fields: Any,
-    eager_celery: None,
-    django_capture_on_commit_callbacks: Any,
-) -> PortraitJob:
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post("/try/", {**consent_fields, "photo": SimpleUploadedFile(photos.UPLOAD_FILENAME, selfie)})
-    job = PortraitJob.objects.get()
-    assert job.status == "done"
-    return job
 
 
 def test_it_serves_downloads_long_after_a_signed_link_would_have_expired(

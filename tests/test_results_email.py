@@ -21,19 +21,6 @@ from tests import photos
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def done_job(
-    client: Client,
-    selfie: bytes,
-    consent_fields: Any,
-    eager_celery: None,
-    django_capture_on_commit_callbacks: Any,
-) -> PortraitJob:
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post("/try/", {**consent_fields, "photo": SimpleUploadedFile(photos.UPLOAD_FILENAME, selfie)})
-    return PortraitJob.objects.get(status="done")
-
-
 def ask_for_link(client: Client, job: PortraitJob, address: str, capture: Any) -> Any:
     with capture(execute=True):
         return client.post(f"/jobs/{job.id}/email/", {"email": address})
