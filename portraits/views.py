@@ -161,13 +161,14 @@ def _results_context(request: HttpRequest, job: PortraitJob, **extra: Any) -> di
             )
     entry = ResultsEmail.objects.filter(job=job).first() if job.status == JobStatus.DONE else None
     note = job_size_note(job, portraits[0]["width"], portraits[0]["height"]) if portraits else None
+    panel = purchase_panel(job)
     return {
         "job": job,
         "portraits": portraits,
         "results_email": entry,
         "size_note": note,
-        "purchase_panel": purchase_panel(job),
-        "full_resolution_unlocked": full_resolution_unlocked(job),
+        "purchase_panel": panel,
+        "full_resolution_unlocked": panel["unlocked"],
         "email_form": extra.pop("email_form", None) or ResultsEmailForm(),
         "retention_hours": settings.PROPORTRAIT_ANONYMOUS_RETENTION_HOURS,
         **reference_for(request, job),

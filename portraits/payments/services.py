@@ -60,10 +60,11 @@ def purchase_panel(job: PortraitJob) -> dict[str, Any]:
     """What the results page shows about buying: price, state of the latest purchase, free mode."""
     enabled = pricing.payments_enabled()
     purchase = latest_purchase(job) if enabled else None
+    unlocked = full_resolution_unlocked(job)
     return {
         "enabled": enabled,
         "price": pricing.full_resolution_price(),
-        "unlocked": full_resolution_unlocked(job),
+        "unlocked": unlocked,
         "purchase": purchase,
         # What this purchase cost (tax included where Stripe added it), not today's price.
         "paid_amount": pricing.format_amount(
@@ -74,7 +75,7 @@ def purchase_panel(job: PortraitJob) -> dict[str, Any]:
         # Shown inside the results panel, which the page reveals when the job is done.
         "can_buy": enabled
         and job.status in {JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.DONE}
-        and not full_resolution_unlocked(job),
+        and not unlocked,
     }
 
 
