@@ -6,6 +6,7 @@ Screenshots go to a temporary folder, or to docs/screenshots/ when PROPORTRAIT_S
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -117,11 +118,10 @@ def stack_env(transactional_db: None, storage_dir: Path, settings: Any) -> dict[
     return env
 
 
-@pytest.fixture
-def web_server(stack_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    """gunicorn serving proportrait.wsgi on a free 127.0.0.1 port; yields its base URL."""
-    port = free_port()
-    log_path = tmp_path / "web.log"
+@contextlib.contextmanager
+def serve_gunicorn(env: dict[str, str], port: int, base_url: str, log_path: Path) -> Iterator[str]:
+    """gunicorn serving proportrait.wsgi on 127.0.0.1:`port` with `env`, until the block ends;
+    yields `base_url` once the landing page answers 200."""
     command = [
         sys.executable,
         "-m",
@@ -140,8 +140,7 @@ def web_server(stack_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
         "-",
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=stack_env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def answers() -> bool:
         if process.poll() is not None:
@@ -159,6 +158,14 @@ def web_server(stack_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
         yield base_url
     finally:
         stop_process(process)
+
+
+@pytest.fixture
+def web_server(stack_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """gunicorn serving proportrait.wsgi on a free 127.0.0.1 port; yields its base URL."""
+    port = free_port()
+    with serve_gunicorn(stack_env, port, f"http://127.0.0.1:{port}", tmp_path / "web.log") as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -8,9 +8,6 @@ page, then removes the passkey. Every request stays on the machine; no CSP viola
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +21,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts.models import Membership, Organisation, Role
 from accounts.tests.conftest import PASSWORD, make_user
 from compliance.models import AuditEvent
-from tests.browser.conftest import DESKTOP, PHONE, free_port, stop_process
-from tests.support import REPO, wait_for
+from tests.browser.conftest import DESKTOP, PHONE, free_port, serve_gunicorn
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,41 +37,8 @@ def localhost_server(stack_env: dict[str, str], tmp_path: Path) -> Iterator[str]
     port = free_port()
     base_url = f"http://localhost:{port}"
     env = {**stack_env, "SITE_URL": base_url, "ALLOWED_HOSTS": "localhost"}
-    log_path = tmp_path / "web.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "proportrait.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-        "--threads",
-        "4",
-        "--no-control-socket",
-        "--access-logfile",
-        "-",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            return True
-        try:
-            with urllib.request.urlopen(base_url + "/", timeout=2) as response:  # noqa: S310 (loopback only)
-                return response.status == 200
-        except OSError:
-            return False
-
-    try:
-        assert wait_for(answers, timeout=90, interval=0.3) and process.poll() is None, (
-            "gunicorn did not start:\n" + log_path.read_text(errors="replace")[-3000:]
-        )
-        yield base_url
-    finally:
-        stop_process(process)
+    with serve_gunicorn(env, port, base_url, tmp_path / "web.log") as served:
+        yield served
 
 
 class Watch:
